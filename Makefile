@@ -1,0 +1,122 @@
+# feedsense — build, test, benchmark.
+#
+#   make            build bin/feedsense
+#   make deps       install missing Debian packages (apt-get, when root)
+#   make test       deps + build + unit tests + integration tests + eval gate
+#   make test-asan  the same tests under AddressSanitizer + UBSan
+#   make eval       accuracy on our labelled test split
+#   make bench      engine and `feedsense score` throughput
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+CC        ?= cc
+OPT       ?= -O2
+SAN       ?=
+CFLAGS    ?= $(OPT) -g
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+CPPFLAGS  += -Iinclude -D_GNU_SOURCE -DFS_DEFAULT_LEXICON_DIR='"$(PREFIX)/share/feedsense/lexicons"'
+LDLIBS    := -lpcre2-8 -ljansson -lz -lpthread -lm
+
+# Debian packages needed to build and test
+DEB_PKGS  := gcc make pkg-config libpcre2-dev zlib1g-dev libjansson-dev libcmocka-dev librdkafka-dev
+
+ifeq ($(SAN),1)
+BUILD     := build/asan
+SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT       := -O1
+else
+BUILD     := build/release
+SANFLAGS  :=
+endif
+BIN       := $(if $(filter 1,$(SAN)),$(BUILD)/feedsense,bin/feedsense)
+
+LIB_SRC   := err buf text lexicon conf tag rules score event batch
+LIB_OBJ   := $(LIB_SRC:%=$(BUILD)/%.o)
+LIB       := $(BUILD)/libfeedsense.a
+UNIT      := text lexicon rules score event batch
+UNIT_BIN  := $(UNIT:%=$(BUILD)/tests/test_%)
+ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
+
+.PHONY: all deps test unit it test-asan eval bench clean install style-check check-lexicons valgrind
+
+all: $(BIN)
+
+$(BUILD)/%.o: pipeline/%.c $(wildcard include/feedsense/*.h) | $(BUILD)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD):
+	@mkdir -p $(BUILD)/tests
+
+$(LIB): $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BIN): $(BUILD)/main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/testutil.h $(LIB)
+	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/eval: tests/eval/eval.c $(LIB)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/bench: tests/bench/bench.c $(LIB)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+deps:
+	@missing=""; \
+	for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "deps: installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+		echo "deps: missing Debian packages; run: sudo apt-get install$$missing"; exit 1; \
+	fi
+
+# Unit tests, then integration tests, then the accuracy gate.
+test: deps
+	$(MAKE) unit it eval-gate
+
+unit: $(BIN) $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; FEEDSENSE_LEXICONS=lexicons $$t; done
+
+it: $(BIN)
+	@FEEDSENSE_BIN=$(BIN) sh tests/it/run.sh
+
+eval-gate: $(BUILD)/tests/eval
+	$(BUILD)/tests/eval --lexicons lexicons --gate tests/data/eval-gate.txt tests/data/corpus/*.jsonl
+
+test-asan: deps
+	$(MAKE) SAN=1 unit it
+
+eval: $(BUILD)/tests/eval
+	$(BUILD)/tests/eval --lexicons lexicons --split test tests/data/corpus/*.jsonl
+
+eval-dev: $(BUILD)/tests/eval
+	$(BUILD)/tests/eval --lexicons lexicons --split dev --errors tests/data/corpus/*.jsonl
+
+bench: $(BIN) $(BUILD)/tests/bench
+	@sh tests/bench/bench.sh $(BUILD)/tests/bench $(BIN)
+
+check-lexicons: $(BIN)
+	$(BIN) lexicon check --lexicons lexicons
+
+valgrind: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do \
+		FEEDSENSE_LEXICONS=lexicons valgrind -q --error-exitcode=1 --leak-check=full $$t; done
+
+style-check:
+	@command -v clang-format >/dev/null || { echo "style-check: clang-format not installed"; exit 1; }
+	clang-format --dry-run --Werror pipeline/*.c include/feedsense/*.h
+
+install: bin/feedsense
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/feedsense/lexicons
+	install -m 755 bin/feedsense $(DESTDIR)$(PREFIX)/bin/feedsense
+	install -m 644 lexicons/*.tsv lexicons/*.conf lexicons/README.md $(DESTDIR)$(PREFIX)/share/feedsense/lexicons/
+
+clean:
+	rm -rf build bin
