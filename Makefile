@@ -19,7 +19,7 @@ CPPFLAGS  += -Iinclude -D_GNU_SOURCE -DFS_DEFAULT_LEXICON_DIR='"$(PREFIX)/share/
 LDLIBS    := -lpcre2-8 -ljansson -lz -lpthread -lm
 
 # Debian packages needed to build and test
-DEB_PKGS  := gcc make pkg-config libpcre2-dev zlib1g-dev libjansson-dev libcmocka-dev librdkafka-dev
+DEB_PKGS  := gcc make pkg-config time libpcre2-dev zlib1g-dev libjansson-dev libcmocka-dev librdkafka-dev
 
 ifeq ($(SAN),1)
 BUILD     := build/asan

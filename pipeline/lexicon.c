@@ -41,6 +41,7 @@ struct fs_lexicon {
 	size_t ntrigs;
 	uint64_t prefix_bloom[1024]; /* 65536 bits over the first 3 bytes of prefixes */
 	uint32_t prefix_lens;        /* bit n set: some prefix has length n (n < 32) */
+	uint64_t phrase_filter[4096]; /* 2^18-bit filter over phrase keys and their word prefixes */
 	unsigned max_phrase;
 	fs_text_t text; /* scratch used to normalise keys while loading */
 	fs_buf_t keybuf;
@@ -174,6 +175,37 @@ static const fs_lexent_t *table_get(const fs_lexicon_t *lex, const table_t *t, u
 		}
 		e = &t->ents[s - 1];
 		if (e->hash == hash && e->keylen == len && memcmp(lex->keys.p + e->key_off, key, len) == 0) {
+			return e;
+		}
+	}
+}
+
+#define PHRASE_BIT(h) ((uint32_t)((h) >> 40) & 0x3FFFFu)
+
+int fs_lexicon_phrase_maybe(const fs_lexicon_t *lex, uint64_t hash)
+{
+	uint32_t b = PHRASE_BIT(hash);
+	return (lex->phrase_filter[b >> 6] >> (b & 63)) & 1;
+}
+
+const fs_lexent_t *fs_lexicon_get_hash(const fs_lexicon_t *lex, uint64_t hash,
+				       int (*eq)(void *opaque, const char *key, size_t len), void *opaque)
+{
+	const table_t *t = &lex->words;
+	size_t mask, i;
+
+	if (!t->nslots) {
+		return NULL;
+	}
+	mask = t->nslots - 1;
+	for (i = (size_t)hash & mask;; i = (i + 1) & mask) {
+		uint32_t s = t->slots[i];
+		const fs_lexent_t *e;
+		if (!s) {
+			return NULL;
+		}
+		e = &t->ents[s - 1];
+		if (e->hash == hash && eq(opaque, lex->keys.p + e->key_off, e->keylen)) {
 			return e;
 		}
 	}
@@ -615,6 +647,20 @@ fs_err_t fs_lexicon_freeze(fs_lexicon_t *lex)
 		}
 		if (ntoks > lex->max_phrase) {
 			lex->max_phrase = ntoks;
+		}
+		{
+			/* the filter holds every multi-word prefix and the whole key */
+			uint64_t h = FS_HASH_INIT;
+			uint32_t k, words = 1, b;
+			for (k = 0; k < e->keylen; k++) {
+				if (key[k] == ' ' && words++ >= 2) {
+					b = PHRASE_BIT(h);
+					lex->phrase_filter[b >> 6] |= 1ULL << (b & 63);
+				}
+				h = fs_hash_update(h, key + k, 1);
+			}
+			b = PHRASE_BIT(h);
+			lex->phrase_filter[b >> 6] |= 1ULL << (b & 63);
 		}
 		sp = memchr(key, ' ', e->keylen);
 		if (!sp) {

@@ -82,6 +82,9 @@ struct fs_engine {
 /* per-token working state */
 typedef struct tinfo {
 	const fs_lexent_t *ent;    /* single-token entry */
+	const fs_lexent_t *best;   /* longest entry with a valence or modifier starting here */
+	uint64_t h;                /* hash of the token's bytes */
+	uint8_t blen;              /* its length in tokens */
 	const fs_lexent_t *modent; /* modifier entry whose span covers this token */
 	uint32_t modstart;         /* first token of that span */
 	uint32_t sent, clause;
@@ -92,11 +95,8 @@ typedef struct tinfo {
 } tinfo_t;
 
 typedef struct catacc {
-	uint64_t clauses_lo; /* not used for lookups: clause list below */
-	uint32_t first_clause[32];
-	uint32_t nclauses;
-	uint32_t sents[32];
-	uint32_t nsents;
+	uint32_t toks[32]; /* tokens where the category was mentioned */
+	uint32_t ntoks;
 	fs_cat_result_t res;
 } catacc_t;
 
@@ -345,20 +345,17 @@ static fs_explain_t *new_item(fs_scratch_t *scr)
 static void cat_hit(fs_scratch_t *scr, unsigned cat, uint32_t tok, const char *what, uint32_t what_len)
 {
 	catacc_t *c = &scr->cats[cat];
-	const tinfo_t *ti = &scr->ti[tok];
 	unsigned k;
 
 	if (!(scr->catmask & (1ULL << cat))) {
 		scr->catmask |= 1ULL << cat;
-		c->nclauses = 0;
-		c->nsents = 0;
+		c->ntoks = 0;
 		c->res.id = cat;
 		c->res.nmatched = 0;
 	}
-	(void)ti;
-	/* clause/sentence ids are filled later; remember the token for now */
-	if (c->nclauses < 32) {
-		c->first_clause[c->nclauses++] = tok;
+	/* clause and sentence ids are known later: remember the token */
+	if (c->ntoks < 32) {
+		c->toks[c->ntoks++] = tok;
 	}
 	for (k = 0; k < c->res.nmatched; k++) {
 		if (c->res.matched_len[k] == what_len && !memcmp(c->res.matched[k], what, what_len)) {
@@ -401,12 +398,12 @@ static void on_prefix(void *opaque, const fs_lexent_t *e)
 }
 
 /* Look a single word token up, with fallbacks. */
-static const fs_lexent_t *lookup_word(fs_scratch_t *scr, const fs_token_t *tok)
+static const fs_lexent_t *lookup_word(fs_scratch_t *scr, const fs_token_t *tok, uint64_t hash)
 {
 	const fs_lexicon_t *lex = scr->engine->lex;
 	const char *p = fs_tok_ptr(&scr->text, tok);
 	size_t n = fs_tok_len(tok), i, m;
-	const fs_lexent_t *e = fs_lexicon_get(lex, fs_hash_update(FS_HASH_INIT, p, n), p, n);
+	const fs_lexent_t *e = fs_lexicon_get(lex, hash, p, n);
 	char tmp[64];
 
 	if (e || tok->kind != FS_TOK_WORD) {
@@ -437,27 +434,73 @@ static int is_negator_word(const fs_scratch_t *scr, const fs_token_t *tok)
 	return tok->kind == FS_TOK_WORD && n > 3 && p[n - 3] == 'n' && p[n - 2] == '\'' && p[n - 1] == 't';
 }
 
-/* Build the key of tokens [i, i+k) into scr->key; -1 if they are not all words/emoji. */
-static int phrase_key(fs_scratch_t *scr, size_t i, size_t k, uint64_t *hash)
-{
-	const fs_token_t *tok = scr->text.tok;
-	size_t j;
+/* Compare a lexicon key with tokens [eq_first, eq_first + eq_n). */
+typedef struct tokeq {
+	const fs_text_t *t;
+	size_t first, n;
+} tokeq_t;
 
-	fs_buf_reset(&scr->key);
-	for (j = i; j < i + k; j++) {
-		if (tok[j].kind == FS_TOK_PUNCT) {
-			return -1;
+static int key_eq_tokens(void *opaque, const char *key, size_t len)
+{
+	const tokeq_t *q = opaque;
+	size_t j, at = 0;
+
+	for (j = q->first; j < q->first + q->n; j++) {
+		const fs_token_t *tok = &q->t->tok[j];
+		size_t n = fs_tok_len(tok);
+		if (j > q->first) {
+			if (at >= len || key[at] != ' ') {
+				return 0;
+			}
+			at++;
 		}
-		if (j > i) {
-			fs_buf_putc(&scr->key, ' ');
+		if (at + n > len || memcmp(key + at, fs_tok_ptr(q->t, tok), n) != 0) {
+			return 0;
 		}
-		fs_buf_append(&scr->key, fs_tok_ptr(&scr->text, &tok[j]), fs_tok_len(&tok[j]));
+		at += n;
 	}
-	if (scr->key.oom) {
-		return -1;
+	return at == len;
+}
+
+/*
+ * Find the longest multi-word entry with a valence or modifier starting at
+ * token @p i, at most @p maxk tokens long, extending the hash one token at a
+ * time and stopping as soon as the phrase filter says no phrase goes on.
+ * With @p trig, triggers of every phrase met on the way are applied.
+ */
+static const fs_lexent_t *longest_at(fs_scratch_t *scr, size_t i, size_t maxk, int trig, size_t *len)
+{
+	const fs_lexicon_t *lex = scr->engine->lex;
+	const fs_text_t *t = &scr->text;
+	const fs_lexent_t *best = NULL;
+	uint64_t h = scr->ti[i].h;
+	size_t k;
+
+	for (k = 2; k <= maxk && i + k <= t->ntok; k++) {
+		const fs_token_t *tok = &t->tok[i + k - 1];
+		const fs_lexent_t *e;
+		tokeq_t q = {t, i, k};
+		if (tok->kind == FS_TOK_PUNCT) {
+			break;
+		}
+		h = fs_hash_update(h, " ", 1);
+		h = fs_hash_update(h, fs_tok_ptr(t, tok), fs_tok_len(tok));
+		if (!fs_lexicon_phrase_maybe(lex, h)) {
+			break;
+		}
+		e = fs_lexicon_get_hash(lex, h, key_eq_tokens, &q);
+		if (!e) {
+			continue;
+		}
+		if (trig && e->ntrig) {
+			apply_triggers(scr, e, (uint32_t)i);
+		}
+		if (e->has_valence || e->mod) {
+			best = e;
+			*len = k;
+		}
 	}
-	*hash = fs_hash_update(FS_HASH_INIT, scr->key.p, scr->key.len);
-	return 0;
+	return best;
 }
 
 static fs_err_t grow_arrays(fs_scratch_t *scr, size_t ntok)
@@ -636,7 +679,7 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 	fs_text_t *t = &scr->text;
 	fs_result_t *res = &scr->result;
 	tinfo_t *ti;
-	size_t i, k, n, nsent, nclause, nalways_n;
+	size_t i, k, n, nsent, nclause, nrun;
 	const uint32_t *always;
 	unsigned nalways;
 	fs_err_t err;
@@ -670,7 +713,14 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 		if (tok->kind == FS_TOK_PUNCT) {
 			continue;
 		}
-		ti[i].ent = lookup_word(scr, tok);
+		ti[i].h = fs_hash_update(FS_HASH_INIT, fs_tok_ptr(t, tok), fs_tok_len(tok));
+		ti[i].ent = lookup_word(scr, tok, ti[i].h);
+		if (ti[i].ent && ti[i].ent->mod) {
+			/* provisional, so negatable rules see single-word negators;
+			 * stage 3 settles modifiers with phrases */
+			ti[i].modent = ti[i].ent;
+			ti[i].modstart = (uint32_t)i;
+		}
 		if (ti[i].ent && ti[i].ent->ntrig) {
 			apply_triggers(scr, ti[i].ent, (uint32_t)i);
 		}
@@ -679,25 +729,18 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 			fs_lexicon_prefixes(lex, fs_tok_ptr(t, tok), fs_tok_len(tok), on_prefix, &tc);
 		}
 	}
-	/* multi-word triggers (category phrases) */
+	/* phrases: longest sentiment/modifier entry at each token, and the
+	 * triggers of multi-word category terms */
 	for (i = 0; i < n; i++) {
 		const fs_lexent_t *e = ti[i].ent;
-		size_t kmax;
-		if (!e || e->phrase_max < 2) {
-			continue;
+		size_t blen = 1;
+		if (e && e->phrase_max > 1) {
+			ti[i].best = longest_at(scr, i, e->phrase_max, 1, &blen);
 		}
-		kmax = e->phrase_max < n - i ? e->phrase_max : n - i;
-		for (k = 2; k <= kmax; k++) {
-			uint64_t h;
-			const fs_lexent_t *pe;
-			if (phrase_key(scr, i, k, &h) != 0) {
-				break;
-			}
-			pe = fs_lexicon_get(lex, h, scr->key.p, scr->key.len);
-			if (pe && pe->ntrig) {
-				apply_triggers(scr, pe, (uint32_t)i);
-			}
+		if (!ti[i].best && e && (e->has_valence || e->mod)) {
+			ti[i].best = e;
 		}
+		ti[i].blen = (uint8_t)blen;
 	}
 
 	/* 2. rules */
@@ -709,11 +752,11 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 			scr->rulelist[scr->nrulelist++] = r;
 		}
 	}
-	nalways_n = scr->nrulelist;
-	if (nalways_n > 1) {
-		qsort(scr->rulelist, nalways_n, sizeof(uint32_t), cmp_u32);
+	nrun = scr->nrulelist;
+	if (nrun > 1) {
+		qsort(scr->rulelist, nrun, sizeof(uint32_t), cmp_u32);
 	}
-	for (k = 0; k < nalways_n; k++) {
+	for (k = 0; k < nrun; k++) {
 		uint32_t r = scr->rulelist[k];
 		const fs_rule_t *rule = fs_rules_get(rules, r);
 		size_t start = 0, ms, me;
@@ -778,45 +821,48 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 	/* 3. terms and modifiers, longest match first */
 	for (i = 0; i < n;) {
 		const fs_token_t *tok = &t->tok[i];
-		const fs_lexent_t *e = ti[i].ent, *best = NULL;
-		size_t blen = 1, j;
+		const fs_lexent_t *best = ti[i].best;
+		size_t blen = ti[i].blen, j;
+		int cov = 0;
 
+		ti[i].modent = NULL;
 		if (tok->kind == FS_TOK_PUNCT || ti[i].covered) {
 			i++;
 			continue;
 		}
-		if (e && e->phrase_max > 1) {
-			size_t kmax = e->phrase_max < n - i ? e->phrase_max : n - i;
-			for (k = kmax; k >= 2; k--) {
-				uint64_t h;
-				const fs_lexent_t *pe;
-				int cov = 0;
-				for (j = i; j < i + k; j++) {
+		for (j = i + 1; j < i + blen; j++) {
+			cov |= ti[j].covered;
+		}
+		if (cov) {
+			/* a rule took part of this phrase: settle for a shorter one */
+			const fs_lexent_t *e = ti[i].ent;
+			size_t maxk = blen - 1;
+			blen = 1;
+			best = NULL;
+			while (maxk >= 2) {
+				best = longest_at(scr, i, maxk, 0, &blen);
+				for (cov = 0, j = i + 1; best && j < i + blen; j++) {
 					cov |= ti[j].covered;
 				}
-				if (cov || phrase_key(scr, i, k, &h) != 0) {
-					continue;
-				}
-				pe = fs_lexicon_get(lex, h, scr->key.p, scr->key.len);
-				if (pe && (pe->has_valence || pe->mod)) {
-					best = pe;
-					blen = k;
+				if (!best || !cov) {
 					break;
 				}
+				maxk = blen - 1;
+				best = NULL;
+				blen = 1;
 			}
-		}
-		if (!best && e && (e->has_valence || e->mod)) {
-			best = e;
+			if (!best && e && (e->has_valence || e->mod)) {
+				best = e;
+				blen = 1;
+			}
 		}
 		if (!best) {
 			i++;
 			continue;
 		}
-		if (best->mod) {
-			for (j = i; j < i + blen; j++) {
-				ti[j].modent = best;
-				ti[j].modstart = (uint32_t)i;
-			}
+		for (j = i; j < i + blen; j++) {
+			ti[j].modent = best->mod ? best : NULL;
+			ti[j].modstart = (uint32_t)i;
 		}
 		if (best->has_valence && best->valence != 0.0f) {
 			fs_explain_t *it = new_item(scr);
@@ -1074,8 +1120,8 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 		catmask &= ~(1ULL << k);
 		for (q = 0; q < scr->nitems; q++) {
 			const fs_explain_t *it = &scr->items[q];
-			for (m = 0; m < c->nclauses; m++) {
-				if (ti[it->tok].clause == ti[c->first_clause[m]].clause) {
+			for (m = 0; m < c->ntoks; m++) {
+				if (ti[it->tok].clause == ti[c->toks[m]].clause) {
 					sum += it->local;
 					any |= it->local != 0;
 					break;
@@ -1085,8 +1131,8 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 		if (!any) {
 			for (q = 0; q < scr->nitems; q++) {
 				const fs_explain_t *it = &scr->items[q];
-				for (m = 0; m < c->nclauses; m++) {
-					if (ti[it->tok].sent == ti[c->first_clause[m]].sent) {
+				for (m = 0; m < c->ntoks; m++) {
+					if (ti[it->tok].sent == ti[c->toks[m]].sent) {
 						sum += it->local;
 						break;
 					}

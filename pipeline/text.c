@@ -422,23 +422,31 @@ static inline int is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-/* Is the code point at norm[i] a letter-like character (ASCII alnum or a
- * non-ASCII letter)? Sets *n to its byte length. */
-static int word_char_at(const fs_text_t *t, size_t i, int *n)
+/* Non-ASCII part of word_char_at(). */
+static int word_char_slow(const fs_text_t *t, size_t i, int *n)
 {
 	const unsigned char *u = (const unsigned char *)t->norm;
 	uint32_t cp;
 
-	if (u[i] < 0x80) {
-		*n = 1;
-		return is_alnum(u[i]) || u[i] == '_';
-	}
 	*n = u8dec(u + i, t->norm_len - i, &cp);
 	if (!*n) {
 		*n = 1;
 		return 0;
 	}
 	return !is_emoji_cp(cp) && !is_symbol_cp(cp);
+}
+
+/* Is the code point at norm[i] a letter-like character (ASCII alnum, '_',
+ * or a non-ASCII letter)? Sets *n to its byte length. */
+static inline int word_char_at(const fs_text_t *t, size_t i, int *n)
+{
+	unsigned char c = (unsigned char)t->norm[i];
+
+	if (c < 0x80) {
+		*n = 1;
+		return is_alnum(c) || c == '_';
+	}
+	return word_char_slow(t, i, n);
 }
 
 static fs_err_t push_tok(fs_text_t *t, uint8_t kind, size_t start, size_t end, uint8_t flags)
@@ -570,8 +578,9 @@ static fs_err_t tokenise(fs_text_t *t)
 			continue;
 		}
 		/* URLs, e-mail addresses and @mentions are neutral: skip them */
-		if (prev_bound && (starts_with(s + i, len - i, "http://") || starts_with(s + i, len - i, "https://") ||
-				   starts_with(s + i, len - i, "www."))) {
+		if (prev_bound && (c == 'h' || c == 'w') &&
+		    (starts_with(s + i, len - i, "http://") || starts_with(s + i, len - i, "https://") ||
+		     starts_with(s + i, len - i, "www."))) {
 			while (i < len && u[i] != ' ' && u[i] != '\n') {
 				i++;
 			}
@@ -584,17 +593,8 @@ static fs_err_t tokenise(fs_text_t *t)
 			}
 			continue;
 		}
-		if (prev_bound && c != '-' && c != 'o' && c != 't') {
-			size_t el = emoticon_at(s, i, len);
-			if (el) {
-				if ((err = push_tok(t, FS_TOK_EMOTICON, i, i + el, 0)) != FS_OK) {
-					return err;
-				}
-				i += el;
-				continue;
-			}
-		}
-		if ((c == '-' || c == 'o' || c == 't') && prev_bound) {
+		if (prev_bound && (c == ':' || c == ';' || c == '=' || c == '(' || c == ')' || c == '<' || c == '^' ||
+				   c == '-' || c == 'o' || c == 't' || c == '>')) {
 			size_t el = emoticon_at(s, i, len);
 			if (el) {
 				if ((err = push_tok(t, FS_TOK_EMOTICON, i, i + el, 0)) != FS_OK) {

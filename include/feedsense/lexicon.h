@@ -113,6 +113,21 @@ fs_err_t fs_lexicon_add_trigger(fs_lexicon_t *lex, const char *term, size_t len,
 /** @brief Build trigger arrays and phrase lengths; call once after loading. */
 fs_err_t fs_lexicon_freeze(fs_lexicon_t *lex);
 
+/**
+ * @brief Could @p hash be a phrase key, or the start of one, of two or more
+ *        tokens? False means no phrase starts this way (a filter: true may be
+ *        a false positive). Lets the scorer extend phrases token by token
+ *        with incremental hashes and stop at once in the common case.
+ */
+int fs_lexicon_phrase_maybe(const fs_lexicon_t *lex, uint64_t hash);
+
+/**
+ * @brief Find an entry by hash only, confirming the key with @p eq (which
+ *        compares the key to the caller's tokens). @returns NULL if absent.
+ */
+const fs_lexent_t *fs_lexicon_get_hash(const fs_lexicon_t *lex, uint64_t hash,
+				       int (*eq)(void *opaque, const char *key, size_t len), void *opaque);
+
 /** @brief Find an entry by hash and key bytes. @returns NULL if absent. */
 const fs_lexent_t *fs_lexicon_get(const fs_lexicon_t *lex, uint64_t hash, const char *key, size_t len);
 
