@@ -16,7 +16,7 @@ SAN       ?=
 CFLAGS    ?= $(OPT) -g
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CPPFLAGS  += -Iinclude -D_GNU_SOURCE -DFS_DEFAULT_LEXICON_DIR='"$(PREFIX)/share/feedsense/lexicons"'
-LDLIBS    := -lpcre2-8 -ljansson -lz -lpthread -lm
+LDLIBS    := -lpcre2-8 -ljansson -lz -lrdkafka -lpthread -lm
 
 # Debian packages needed to build and test
 DEB_PKGS  := gcc make pkg-config time libpcre2-dev zlib1g-dev libjansson-dev libcmocka-dev librdkafka-dev
@@ -31,10 +31,10 @@ SANFLAGS  :=
 endif
 BIN       := $(if $(filter 1,$(SAN)),$(BUILD)/feedsense,bin/feedsense)
 
-LIB_SRC   := err buf text lexicon conf tag rules score event batch
+LIB_SRC   := err buf text lexicon conf tag rules score event batch log offsets ingest broker client runner config
 LIB_OBJ   := $(LIB_SRC:%=$(BUILD)/%.o)
 LIB       := $(BUILD)/libfeedsense.a
-UNIT      := text lexicon rules score event batch
+UNIT      := text lexicon rules score event batch config
 UNIT_BIN  := $(UNIT:%=$(BUILD)/tests/test_%)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
 
@@ -82,7 +82,8 @@ test: deps
 	$(MAKE) unit it eval-gate
 
 unit: $(BIN) $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; FEEDSENSE_LEXICONS=lexicons $$t; done
+	@failed=""; for t in $(UNIT_BIN); do echo "== $$t"; FEEDSENSE_LEXICONS=lexicons $$t || failed="$$failed $$t"; done; \
+	if [ -n "$$failed" ]; then echo "unit tests failed:$$failed"; exit 1; fi
 
 it: $(BIN)
 	@FEEDSENSE_BIN=$(BIN) sh tests/it/run.sh

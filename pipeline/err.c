@@ -21,6 +21,8 @@ const char *fs_err2class(fs_err_t err)
 	case FS_ERR_GZIP: return "corrupt_gzip";
 	case FS_ERR_ARG: return "invalid_argument";
 	case FS_ERR_REGEX: return "invalid_regex";
+	case FS_ERR_EMPTY: return "empty_text";
+	case FS_ERR_KAFKA: return "kafka_error";
 	}
 	return "unknown_error";
 }
@@ -40,6 +42,8 @@ const char *fs_err2str(fs_err_t err)
 	case FS_ERR_GZIP: return "corrupt or truncated gzip data";
 	case FS_ERR_ARG: return "invalid argument";
 	case FS_ERR_REGEX: return "regular expression failed to compile";
+	case FS_ERR_EMPTY: return "the message or its text is empty";
+	case FS_ERR_KAFKA: return "Kafka client error";
 	}
 	return "unknown error";
 }

@@ -388,14 +388,13 @@ static int parse_num(const char *s, size_t len, double *out)
 /* Report a problem: in keep-going mode it is counted and the line skipped
  * (returns 0); otherwise errstr is filled and FS_ERR_PARSE returned. */
 #define PROBLEM(...)                                                                                                \
-	do {                                                                                                        \
-		if (diag && diag->keep_going) {                                                                     \
-			fs_diag_report(diag, 1, __VA_ARGS__);                                                       \
-			continue;                                                                                   \
-		}                                                                                                   \
+	{                                                                                                           \
 		fs_diag_report(diag, 1, __VA_ARGS__);                                                               \
+		if (diag && diag->keep_going) {                                                                     \
+			continue; /* skip the bad line */                                                           \
+		}                                                                                                   \
 		return fs_seterr(errstr, errstr_size, FS_ERR_PARSE, __VA_ARGS__);                                   \
-	} while (0)
+	}
 
 fs_err_t fs_lexicon_load(fs_lexicon_t *lex, const char *name, const char *data, size_t len, fs_lexfmt_t fmt,
 			 fs_diag_t *diag, char *errstr, size_t errstr_size)

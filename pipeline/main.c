@@ -9,8 +9,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <errno.h>
+#include <librdkafka/rdkafka.h>
+#include <poll.h>
+#include <signal.h>
+
 #include "feedsense/batch.h"
+#include "feedsense/broker.h"
 #include "feedsense/buf.h"
+#include "feedsense/client.h"
+#include "feedsense/config.h"
+#include "feedsense/log.h"
+#include "feedsense/runner.h"
 #include "feedsense/lexicon.h"
 #include "feedsense/rules.h"
 #include "feedsense/score.h"
@@ -71,6 +81,11 @@ static void usage_main(FILE *fp)
 		"Usage: feedsense COMMAND [OPTIONS]\n"
 		"\n"
 		"Commands:\n"
+		"  run                  the streaming pipeline: consume, score, publish\n"
+		"  check-config         validate and print the effective configuration\n"
+		"  broker               start the embedded Kafka broker (for demos and tests)\n"
+		"  produce TOPIC [FILE...]  feed lines of files into a topic\n"
+		"  watch [TOPIC,...]    follow output topics and print scored events\n"
 		"  score [FILE...]      score NDJSON/plain-text lines offline, or one text\n"
 		"  lexicon check [FILE...]  lint lexicon, modifier, category and rule files\n"
 		"  version              print the program and lexicon versions\n"
@@ -422,6 +437,424 @@ static int cmd_version(void)
 	return 0;
 }
 
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void usage_run(FILE *fp, const char *cmd)
+{
+	fprintf(fp,
+		"Usage: feedsense %s [OPTIONS]\n"
+		"\n"
+		"%s"
+		"\n"
+		"Options (flags override FEEDSENSE_* environment variables, which override the file):\n"
+		"  -c, --config FILE        INI configuration file (see 'feedsense check-config --example')\n"
+		"  -X, --property NAME=VAL  librdkafka property for both clients (repeatable), e.g.\n"
+		"                           -X security.protocol=SASL_SSL -X sasl.mechanisms=SCRAM-SHA-512\n"
+		"  -b, --brokers LIST       Kafka bootstrap servers (none: start the embedded broker)\n"
+		"  -g, --group ID           consumer group (default feedsense)\n"
+		"  -i, --input TOPICS       input topics, comma-separated; ^regex subscribes by pattern\n"
+		"      --scored TOPIC       scored events (default feedback.scored)\n"
+		"      --alerts TOPIC       alerts (default feedback.alerts; empty disables)\n"
+		"      --dlq TOPIC          dead letters (default feedback.dlq)\n"
+		"  -w, --workers N          scoring threads (default: number of cores)\n"
+		"  -L, --lexicons DIR       lexicon directory\n"
+		"      --exactly-once       use Kafka transactions (processing.guarantee=exactly_once)\n"
+		"      --log-level LEVEL    error, warn, info, debug\n"
+		"%s"
+		"  -h, --help               this help\n",
+		cmd,
+		!strcmp(cmd, "run")
+			? "Consume feedback from Kafka, score every message, publish scored events, alerts\n"
+			  "and dead letters. Offsets are committed only after the broker acknowledged every\n"
+			  "output derived from them. SIGINT/SIGTERM finish in-flight work and exit 0.\n"
+			: "Validate the configuration (file, environment, flags, librdkafka properties and\n"
+			  "lexicons) and print the effective configuration with secrets masked.\n"
+			  "Exit status 0 when valid, 1 otherwise.\n",
+		!strcmp(cmd, "check-config") ? "      --example            print the documented example configuration\n" : "");
+}
+
+/* Shared by run and check-config: builds the effective configuration. */
+static int load_run_config(int argc, char **argv, const char *cmd, fs_config_t *cfg, int *example)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"property", required_argument, NULL, 'X'},
+		{"brokers", required_argument, NULL, 'b'},
+		{"group", required_argument, NULL, 'g'},
+		{"input", required_argument, NULL, 'i'},
+		{"workers", required_argument, NULL, 'w'},
+		{"lexicons", required_argument, NULL, 'L'},
+		{"scored", required_argument, NULL, 1},
+		{"alerts", required_argument, NULL, 2},
+		{"dlq", required_argument, NULL, 3},
+		{"exactly-once", no_argument, NULL, 4},
+		{"log-level", required_argument, NULL, 5},
+		{"example", no_argument, NULL, 6},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct flag {
+		const char *key, *value;
+	} flags[64];
+	const char *props[64], *file = NULL;
+	int nflags = 0, nprops = 0, c, i;
+	char errstr[1024];
+	extern char **environ;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:X:b:g:i:w:L:h", longopts, NULL)) != -1) {
+		const char *key = NULL;
+		switch (c) {
+		case 'c': file = optarg; break;
+		case 'X':
+			if (nprops == 64) {
+				fprintf(stderr, "feedsense %s: too many -X\n", cmd);
+				return 2;
+			}
+			props[nprops++] = optarg;
+			break;
+		case 'b': key = "kafka.brokers"; break;
+		case 'g': key = "kafka.group"; break;
+		case 'i': key = "input.topics"; break;
+		case 'w': key = "pipeline.workers"; break;
+		case 'L': key = "scoring.lexicons"; break;
+		case 1: key = "output.scored"; break;
+		case 2: key = "output.alerts"; break;
+		case 3: key = "output.dlq"; break;
+		case 4: key = "pipeline.processing_guarantee"; optarg = (char *)"exactly_once"; break;
+		case 5: key = "log.level"; break;
+		case 6: *example = 1; break;
+		case 'h': usage_run(stdout, cmd); return 0;
+		default: usage_run(stderr, cmd); return 2;
+		}
+		if (key && nflags < 64) {
+			flags[nflags].key = key;
+			flags[nflags].value = optarg;
+			nflags++;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "feedsense %s: unexpected argument '%s'\n", cmd, argv[optind]);
+		return 2;
+	}
+	if (*example) {
+		return -1;
+	}
+	if (file && fs_config_load_file(cfg, file, errstr, sizeof(errstr)) != FS_OK) {
+		fprintf(stderr, "feedsense: %s\n", errstr);
+		return 1;
+	}
+	if (fs_config_load_env(cfg, environ, errstr, sizeof(errstr)) != FS_OK) {
+		fprintf(stderr, "feedsense: %s\n", errstr);
+		return 1;
+	}
+	for (i = 0; i < nflags; i++) {
+		if (fs_config_set(cfg, flags[i].key, flags[i].value, "command line", errstr, sizeof(errstr)) != FS_OK) {
+			fprintf(stderr, "feedsense: %s\n", errstr);
+			return 1;
+		}
+	}
+	for (i = 0; i < nprops; i++) {
+		char *name = strdup(props[i]), *eq = name ? strchr(name, '=') : NULL;
+		if (!eq) {
+			fprintf(stderr, "feedsense: -X %s: expected NAME=VALUE\n", props[i]);
+			free(name);
+			return 1;
+		}
+		*eq = '\0';
+		if (fs_config_add_kprop(cfg, name, eq + 1, 0, "-X", errstr, sizeof(errstr)) != FS_OK) {
+			fprintf(stderr, "feedsense: %s\n", errstr);
+			free(name);
+			return 1;
+		}
+		free(name);
+	}
+	if (fs_config_validate(cfg, errstr, sizeof(errstr)) != FS_OK) {
+		fprintf(stderr, "feedsense: %s\n", errstr);
+		return 1;
+	}
+	if (cfg->log_level) {
+		int lvl = fs_log_parse_level(cfg->log_level);
+		if (lvl >= 0) {
+			fs_log_set_level((fs_log_level_t)lvl);
+		}
+	}
+	if (!cfg->lexicons || !*cfg->lexicons) {
+		free(cfg->lexicons);
+		cfg->lexicons = strdup(default_lexicon_dir());
+	}
+	return -1; /* go on */
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	fs_config_t cfg;
+	int example = 0, rc;
+
+	fs_config_init(&cfg);
+	rc = load_run_config(argc, argv, "run", &cfg, &example);
+	if (rc >= 0) {
+		fs_config_free(&cfg);
+		return rc;
+	}
+	install_signals();
+	rc = fs_runner_run(&cfg, &stop_flag);
+	fs_config_free(&cfg);
+	return rc;
+}
+
+static int cmd_check_config(int argc, char **argv)
+{
+	fs_config_t cfg;
+	int example = 0, rc, scope;
+	char errstr[1024];
+	fs_engine_opts_t eopts;
+	fs_engine_t *engine = NULL;
+
+	fs_config_init(&cfg);
+	rc = load_run_config(argc, argv, "check-config", &cfg, &example);
+	if (example) {
+		fs_config_print_example(stdout);
+		fs_config_free(&cfg);
+		return 0;
+	}
+	if (rc >= 0) {
+		fs_config_free(&cfg);
+		return rc;
+	}
+	for (scope = 1; scope <= 2; scope++) {
+		rd_kafka_conf_t *kc = rd_kafka_conf_new();
+		fs_err_t err = fs_config_kafka_conf(&cfg, scope, kc, errstr, sizeof(errstr));
+		rd_kafka_conf_destroy(kc);
+		if (err != FS_OK) {
+			fprintf(stderr, "feedsense: %s\n", errstr);
+			fs_config_free(&cfg);
+			return 1;
+		}
+	}
+	fs_engine_opts_init(&eopts);
+	eopts.lexicon_dir = cfg.lexicons;
+	eopts.pos_threshold = cfg.pos_threshold;
+	eopts.neg_threshold = cfg.neg_threshold;
+	if (fs_engine_new(&eopts, &engine, errstr, sizeof(errstr)) != FS_OK) {
+		fprintf(stderr, "feedsense: %s\n", errstr);
+		fs_config_free(&cfg);
+		return 1;
+	}
+	printf("# feedsense: configuration is valid; lexicons %s\n", fs_engine_version(engine));
+	fs_engine_destroy(engine);
+	fs_config_print(&cfg, stdout);
+	fs_config_free(&cfg);
+	return 0;
+}
+
+static void usage_broker(FILE *fp)
+{
+	fprintf(fp,
+		"Usage: feedsense broker [OPTIONS]\n"
+		"\n"
+		"Start an embedded Kafka broker on loopback: librdkafka's mock cluster. It speaks\n"
+		"the Kafka protocol over TCP, so any Kafka client can use it, but it keeps\n"
+		"messages in memory with a small per-partition retention (the oldest are dropped\n"
+		"beyond about 5 MiB or 100,000 batches per partition): it is for demos, tests and\n"
+		"trials, never for production. The bootstrap address (127.0.0.1:PORT) is the first\n"
+		"line on stdout. Runs until SIGINT or SIGTERM.\n"
+		"\n"
+		"Options:\n"
+		"  -p, --port N           bootstrap port (default: any free port); the brokers\n"
+		"                         themselves listen on ports of their own, advertised to clients\n"
+		"  -t, --topics LIST      NAME[:PARTITIONS],... (default %s)\n"
+		"  -P, --partitions N     partitions of topics given without a count (default 4)\n"
+		"  -n, --brokers N        number of brokers in the cluster (default 1)\n"
+		"      --control          read fault-injection commands from stdin, one per line:\n"
+		"                         down ID | up ID | rtt ID MS | errors API COUNT ERROR | create TOPIC N\n"
+		"  -h, --help             this help\n",
+		FS_BROKER_DEFAULT_TOPICS);
+}
+
+static int cmd_broker(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"port", required_argument, NULL, 'p'},     {"topics", required_argument, NULL, 't'},
+		{"partitions", required_argument, NULL, 'P'}, {"brokers", required_argument, NULL, 'n'},
+		{"control", no_argument, NULL, 1},           {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *topics = NULL;
+	int port = 0, partitions = 4, nbrokers = 1, control = 0, c;
+	fs_broker_t *broker = NULL;
+	char errstr[1024];
+
+	while ((c = getopt_long(argc, argv, "p:t:P:n:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': port = atoi(optarg); break;
+		case 't': topics = optarg; break;
+		case 'P': partitions = atoi(optarg); break;
+		case 'n': nbrokers = atoi(optarg); break;
+		case 1: control = 1; break;
+		case 'h': usage_broker(stdout); return 0;
+		default: usage_broker(stderr); return 2;
+		}
+	}
+	if (port < 0 || port > 65535 || partitions < 1 || nbrokers < 1 || nbrokers > 16) {
+		fprintf(stderr, "feedsense broker: invalid --port, --partitions or --brokers\n");
+		return 2;
+	}
+	install_signals();
+	if (fs_broker_new(nbrokers, topics, partitions, &broker, errstr, sizeof(errstr)) != FS_OK) {
+		fprintf(stderr, "feedsense broker: %s\n", errstr);
+		return 1;
+	}
+	if (port && fs_broker_listen(broker, port, errstr, sizeof(errstr)) != FS_OK) {
+		fprintf(stderr, "feedsense broker: %s\n", errstr);
+		fs_broker_destroy(broker);
+		return 1;
+	}
+	printf("%s\n", port ? fs_broker_listen_address(broker) : fs_broker_bootstraps(broker));
+	fflush(stdout);
+	fs_log(FS_LOG_INFO, "broker", "embedded broker (librdkafka mock cluster, %d broker(s), in memory) at %s", nbrokers,
+	       fs_broker_bootstraps(broker));
+	while (!stop_flag) {
+		if (control) {
+			struct pollfd pfd = {0, POLLIN, 0};
+			int n = poll(&pfd, 1, 200);
+			if (n > 0) {
+				char line[512];
+				if (!fgets(line, sizeof(line), stdin)) {
+					control = 0; /* stdin closed: keep running */
+					continue;
+				}
+				line[strcspn(line, "\r\n")] = '\0';
+				if (!*line) {
+					continue;
+				}
+				if (fs_broker_control(broker, line, errstr, sizeof(errstr)) != FS_OK) {
+					fs_log(FS_LOG_WARN, "broker", "control: %s", errstr);
+				} else {
+					fs_log(FS_LOG_INFO, "broker", "control: %s", line);
+				}
+			}
+		} else {
+			usleep(200 * 1000);
+		}
+	}
+	fs_log(FS_LOG_INFO, "broker", "stopping");
+	fs_broker_destroy(broker);
+	return 0;
+}
+
+static void usage_clients(FILE *fp)
+{
+	fprintf(fp,
+		"Usage: feedsense produce [OPTIONS] TOPIC [FILE...]\n"
+		"       feedsense watch [OPTIONS] [TOPIC,...]\n"
+		"\n"
+		"produce sends each line of the files (or stdin) as one message to TOPIC.\n"
+		"watch follows topics (default feedback.scored,feedback.alerts,feedback.dlq) and\n"
+		"prints one readable line per event, or the raw payload with --raw.\n"
+		"\n"
+		"Options:\n"
+		"  -b, --brokers LIST     bootstrap servers (required)\n"
+		"  -X NAME=VALUE          librdkafka property (repeatable)\n"
+		"produce:\n"
+		"  -r, --rate N           messages per second (default: as fast as possible)\n"
+		"  -l, --loop             start over at the end of the input until stopped\n"
+		"  -k, --key-field NAME   use this JSON field as the message key\n"
+		"  -z, --gzip             gzip each payload\n"
+		"  -n, --count N          stop after N messages\n"
+		"watch:\n"
+		"  -g, --group ID         consumer group (default: a new one reading from the start)\n"
+		"  -r, --raw              print payloads as they are\n"
+		"  -n, --count N          exit after N messages\n"
+		"  -t, --timeout S        exit after S seconds without messages\n"
+		"  -h, --help             this help\n");
+}
+
+static int cmd_clients(int argc, char **argv, int is_watch)
+{
+	static const struct option longopts[] = {
+		{"brokers", required_argument, NULL, 'b'}, {"rate", required_argument, NULL, 'R'},
+		{"loop", no_argument, NULL, 'l'},          {"key-field", required_argument, NULL, 'k'},
+		{"gzip", no_argument, NULL, 'z'},          {"count", required_argument, NULL, 'n'},
+		{"group", required_argument, NULL, 'g'},   {"raw", no_argument, NULL, 'r'},
+		{"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	fs_produce_opts_t po;
+	fs_watch_opts_t wo;
+	const char *props[64];
+	size_t nprops = 0;
+	int c;
+
+	memset(&po, 0, sizeof(po));
+	memset(&wo, 0, sizeof(wo));
+	wo.topics = "feedback.scored,feedback.alerts,feedback.dlq";
+	wo.color = isatty(1);
+	while ((c = getopt_long(argc, argv, is_watch ? "b:X:n:g:rt:h" : "b:X:r:lk:zn:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b': po.brokers = wo.brokers = optarg; break;
+		case 'X':
+			if (nprops < 64) {
+				props[nprops++] = optarg;
+			}
+			break;
+		case 'R': po.rate = atof(optarg); break;
+		case 'r':
+			if (is_watch) {
+				wo.raw = 1;
+			} else {
+				po.rate = atof(optarg);
+			}
+			break;
+		case 'l': po.loop = 1; break;
+		case 'k': po.key_field = optarg; break;
+		case 'z': po.gzip = 1; break;
+		case 'n': po.limit = wo.count = atol(optarg); break;
+		case 'g': wo.group = optarg; break;
+		case 't': wo.idle_timeout = atof(optarg); break;
+		case 'h': usage_clients(stdout); return 0;
+		default: usage_clients(stderr); return 2;
+		}
+	}
+	if (!po.brokers) {
+		fprintf(stderr, "feedsense %s: --brokers is required\n", is_watch ? "watch" : "produce");
+		return 2;
+	}
+	po.props = wo.props = props;
+	po.nprops = wo.nprops = nprops;
+	install_signals();
+	if (is_watch) {
+		if (optind < argc) {
+			wo.topics = argv[optind];
+		}
+		return fs_client_watch(&wo, &stop_flag);
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "feedsense produce: TOPIC is required\n");
+		return 2;
+	}
+	po.topic = argv[optind++];
+	return fs_client_produce(&po, (const char *const *)argv + optind, (size_t)(argc - optind), &stop_flag);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -437,6 +870,21 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "lexicon")) {
 		return cmd_lexicon(argc - 1, argv + 1);
 	}
+	if (!strcmp(cmd, "run")) {
+		return cmd_run(argc - 1, argv + 1);
+	}
+	if (!strcmp(cmd, "check-config")) {
+		return cmd_check_config(argc - 1, argv + 1);
+	}
+	if (!strcmp(cmd, "broker")) {
+		return cmd_broker(argc - 1, argv + 1);
+	}
+	if (!strcmp(cmd, "produce")) {
+		return cmd_clients(argc - 1, argv + 1, 0);
+	}
+	if (!strcmp(cmd, "watch")) {
+		return cmd_clients(argc - 1, argv + 1, 1);
+	}
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		return cmd_version();
 	}
@@ -445,6 +893,12 @@ int main(int argc, char **argv)
 			usage_score(stdout);
 		} else if (argc > 2 && !strcmp(argv[2], "lexicon")) {
 			usage_lexicon(stdout);
+		} else if (argc > 2 && (!strcmp(argv[2], "run") || !strcmp(argv[2], "check-config"))) {
+			usage_run(stdout, argv[2]);
+		} else if (argc > 2 && !strcmp(argv[2], "broker")) {
+			usage_broker(stdout);
+		} else if (argc > 2 && (!strcmp(argv[2], "produce") || !strcmp(argv[2], "watch"))) {
+			usage_clients(stdout);
 		} else {
 			usage_main(stdout);
 		}

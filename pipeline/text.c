@@ -578,9 +578,10 @@ static fs_err_t tokenise(fs_text_t *t)
 			continue;
 		}
 		/* URLs, e-mail addresses and @mentions are neutral: skip them */
+		/* "www." arrives as "ww.": runs of three letters were cut to two */
 		if (prev_bound && (c == 'h' || c == 'w') &&
 		    (starts_with(s + i, len - i, "http://") || starts_with(s + i, len - i, "https://") ||
-		     starts_with(s + i, len - i, "www."))) {
+		     starts_with(s + i, len - i, "ww."))) {
 			while (i < len && u[i] != ' ' && u[i] != '\n') {
 				i++;
 			}
@@ -624,7 +625,16 @@ static fs_err_t tokenise(fs_text_t *t)
 					break;
 				}
 			}
-			/* e-mail address: word@domain.tld */
+			/* e-mail address: word@domain.tld, or first.last@domain.tld */
+			if (i + 1 < len && u[i] == '.' && is_alnum(u[i + 1])) {
+				size_t e = i;
+				while (e < len && u[e] != ' ' && u[e] != '\n' && u[e] != '@') {
+					e++;
+				}
+				if (e + 1 < len && u[e] == '@' && is_alnum(u[e + 1])) {
+					i = e;
+				}
+			}
 			if (i + 1 < len && u[i] == '@' && is_alnum(u[i + 1])) {
 				while (i < len && u[i] != ' ' && u[i] != '\n') {
 					i++;

@@ -23,6 +23,8 @@ typedef enum fs_err {
 	FS_ERR_GZIP = -9,      /**< corrupt or truncated gzip data */
 	FS_ERR_ARG = -10,      /**< invalid argument */
 	FS_ERR_REGEX = -11,    /**< a regular expression failed to compile */
+	FS_ERR_EMPTY = -12,    /**< the message or its text is empty */
+	FS_ERR_KAFKA = -13,    /**< a Kafka client error */
 } fs_err_t;
 
 /**

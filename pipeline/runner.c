@@ -1,0 +1,1156 @@
+/*
+ * runner: the streaming pipeline behind `feedsense run`.
+ *
+ * Threads:
+ *   main      consumer: polls batches, registers each message with the
+ *             offset tracker (in partition order), queues it to the worker
+ *             owning its partition, stores the committable watermarks, and
+ *             handles rebalances, the summary line and shutdown;
+ *   workers   decode, score and produce; one worker per partition keeps
+ *             outputs in partition order; a full producer queue blocks the
+ *             worker, a full worker queue blocks the consumer: back-pressure
+ *             with bounded memory and no drops;
+ *   producer  serves delivery reports; an output the broker acknowledged
+ *             releases its share of the input message; a failed output is
+ *             produced again (a permanent failure of a scored or alert
+ *             output sends the input to the dead-letter topic instead).
+ *
+ * Exactly-once mode replaces the watermark by Kafka transactions: every
+ * txn_interval_ms the consumer stops dispatching, waits until the workers
+ * are idle, sends the consumed positions to the transaction and commits it.
+ */
+#include <librdkafka/rdkafka.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "feedsense/broker.h"
+#include "feedsense/event.h"
+#include "feedsense/ingest.h"
+#include "feedsense/log.h"
+#include "feedsense/offsets.h"
+#include "feedsense/runner.h"
+#include "feedsense/score.h"
+
+#define CONSUME_BATCH 1024
+#define MAX_USER_LEXICONS 16
+#define MOD "run"
+
+typedef struct runner runner_t;
+
+/* One consumed message and the outputs still owed for it. */
+typedef struct job {
+	rd_kafka_message_t *msg;
+	fs_ptrack_t *pt;
+	uint64_t seq;
+	atomic_int pending; /* unacknowledged outputs + the worker's hold */
+} job_t;
+
+typedef struct wqueue {
+	pthread_mutex_t mu;
+	pthread_cond_t nonempty, nonfull, idle;
+	job_t **ring;
+	size_t cap, head, count;
+	int busy;    /* a job popped and not yet finished */
+	int closing; /* no more jobs: exit when empty */
+} wqueue_t;
+
+typedef struct worker {
+	pthread_t th;
+	runner_t *r;
+	wqueue_t q;
+	fs_scratch_t *scr;
+	fs_ingest_t ing;
+	fs_buf_t out;
+	int started;
+} worker_t;
+
+/* An output whose delivery failed, to be produced again. */
+typedef struct retry {
+	struct retry *next;
+	char *topic;
+	void *key, *payload;
+	size_t key_len, len;
+	rd_kafka_headers_t *hdrs;
+	job_t *job;
+	rd_kafka_resp_err_t err;
+	int attempts;
+} retry_t;
+
+struct runner {
+	const fs_config_t *cfg;
+	volatile sig_atomic_t *stop;
+	fs_engine_t *engine;
+	fs_broker_t *broker;
+	rd_kafka_t *consumer, *producer;
+	rd_kafka_topic_t *t_scored, *t_alerts, *t_dlq;
+	fs_offsets_t *offs;
+	worker_t *workers;
+	int nworkers;
+	fs_ingest_opts_t iopts;
+	uint32_t alert_flags;
+	int eos;
+	pthread_t poll_th;
+	int poll_started;
+	atomic_int poll_stop;
+	atomic_int fatal;
+	pthread_mutex_t retry_mu;
+	retry_t *retries;
+	/* counters */
+	atomic_ulong consumed, scored, alerts, dlq, acked, produce_failures, retried;
+	atomic_long lag;
+	/* exactly-once: positions dispatched since the last transaction */
+	rd_kafka_topic_partition_list_t *positions;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------------------ */
+/* worker queues                                                       */
+
+static int wqueue_init(wqueue_t *q, size_t cap)
+{
+	memset(q, 0, sizeof(*q));
+	q->ring = malloc(cap * sizeof(*q->ring));
+	if (!q->ring) {
+		return -1;
+	}
+	q->cap = cap;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->nonempty, NULL);
+	pthread_cond_init(&q->nonfull, NULL);
+	pthread_cond_init(&q->idle, NULL);
+	return 0;
+}
+
+static void wqueue_destroy(wqueue_t *q)
+{
+	if (!q->ring) {
+		return;
+	}
+	free(q->ring);
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->nonempty);
+	pthread_cond_destroy(&q->nonfull);
+	pthread_cond_destroy(&q->idle);
+}
+
+/* Blocks while the queue is full: this is the back-pressure on consumption. */
+static void wqueue_push(wqueue_t *q, job_t *job)
+{
+	pthread_mutex_lock(&q->mu);
+	while (q->count == q->cap) {
+		pthread_cond_wait(&q->nonfull, &q->mu);
+	}
+	q->ring[(q->head + q->count) % q->cap] = job;
+	q->count++;
+	pthread_cond_signal(&q->nonempty);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* NULL when closing and drained. Marks the queue busy until wqueue_done(). */
+static job_t *wqueue_pop(wqueue_t *q)
+{
+	job_t *job = NULL;
+
+	pthread_mutex_lock(&q->mu);
+	while (!q->count && !q->closing) {
+		pthread_cond_wait(&q->nonempty, &q->mu);
+	}
+	if (q->count) {
+		job = q->ring[q->head];
+		q->head = (q->head + 1) % q->cap;
+		q->count--;
+		q->busy = 1;
+		pthread_cond_signal(&q->nonfull);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return job;
+}
+
+static void wqueue_done(wqueue_t *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->busy = 0;
+	if (!q->count) {
+		pthread_cond_broadcast(&q->idle);
+	}
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void wqueue_wait_idle(wqueue_t *q)
+{
+	pthread_mutex_lock(&q->mu);
+	while (q->count || q->busy) {
+		pthread_cond_wait(&q->idle, &q->mu);
+	}
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void wqueue_close(wqueue_t *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->closing = 1;
+	pthread_cond_broadcast(&q->nonempty);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* ------------------------------------------------------------------ */
+/* jobs and outputs                                                    */
+
+static void job_release(job_t *job)
+{
+	if (atomic_fetch_sub(&job->pending, 1) == 1) {
+		if (job->pt) {
+			fs_ptrack_done(job->pt, job->seq);
+		}
+		free(job);
+	}
+}
+
+/*
+ * Produce one output for @p job. Takes ownership of @p hdrs. Blocks while
+ * the producer queue is full. Returns 0, or -1 after a non-queue error (the
+ * output is then handed to the retry list so nothing is dropped).
+ */
+static int produce(runner_t *r, rd_kafka_topic_t *rkt, const void *key, size_t key_len, const void *payload,
+		   size_t len, rd_kafka_headers_t *hdrs, job_t *job)
+{
+	rd_kafka_resp_err_t err;
+
+	atomic_fetch_add(&job->pending, 1);
+	for (;;) {
+		err = rd_kafka_producev(r->producer, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(key, key_len),
+					RD_KAFKA_V_VALUE((void *)payload, len), RD_KAFKA_V_HEADERS(hdrs),
+					RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_BLOCK),
+					RD_KAFKA_V_OPAQUE(job), RD_KAFKA_V_END);
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			break;
+		}
+		usleep(1000);
+	}
+	if (!err) {
+		return 0;
+	}
+	/* not queued: keep it for the producer thread to try again */
+	{
+		retry_t *rt = calloc(1, sizeof(*rt));
+		if (!rt) {
+			fs_log(FS_LOG_ERROR, MOD, "out of memory keeping a failed output");
+			atomic_store(&r->fatal, 1);
+			if (hdrs) {
+				rd_kafka_headers_destroy(hdrs);
+			}
+			return -1;
+		}
+		rt->topic = strdup(rd_kafka_topic_name(rkt));
+		rt->key = key_len ? malloc(key_len) : NULL;
+		rt->payload = malloc(len ? len : 1);
+		if (rt->key) {
+			memcpy(rt->key, key, key_len);
+		}
+		if (rt->payload) {
+			memcpy(rt->payload, payload, len);
+		}
+		rt->key_len = key_len;
+		rt->len = len;
+		rt->hdrs = hdrs;
+		rt->job = job;
+		rt->err = err;
+		pthread_mutex_lock(&r->retry_mu);
+		rt->next = r->retries;
+		r->retries = rt;
+		pthread_mutex_unlock(&r->retry_mu);
+		fs_log(FS_LOG_WARN, MOD, "produce to %s failed (%s), will retry", rd_kafka_topic_name(rkt),
+		       rd_kafka_err2str(err));
+	}
+	return -1;
+}
+
+static rd_kafka_headers_t *copy_headers(const rd_kafka_message_t *msg)
+{
+	rd_kafka_headers_t *in = NULL;
+
+	if (rd_kafka_message_headers(msg, &in) == RD_KAFKA_RESP_ERR_NO_ERROR && in) {
+		return rd_kafka_headers_copy(in);
+	}
+	return rd_kafka_headers_new(6);
+}
+
+static void dead_letter(runner_t *r, job_t *job, fs_err_t err, const char *errmsg, size_t errpos)
+{
+	const rd_kafka_message_t *msg = job->msg;
+	rd_kafka_headers_t *hdrs = copy_headers(msg);
+	char num[32];
+
+	rd_kafka_header_add(hdrs, "feedsense.error.class", -1, fs_err2class(err), -1);
+	rd_kafka_header_add(hdrs, "feedsense.error.message", -1, errmsg, -1);
+	rd_kafka_header_add(hdrs, "feedsense.source.topic", -1, rd_kafka_topic_name(msg->rkt), -1);
+	snprintf(num, sizeof(num), "%d", (int)msg->partition);
+	rd_kafka_header_add(hdrs, "feedsense.source.partition", -1, num, -1);
+	snprintf(num, sizeof(num), "%lld", (long long)msg->offset);
+	rd_kafka_header_add(hdrs, "feedsense.source.offset", -1, num, -1);
+	if (errpos != SIZE_MAX) {
+		snprintf(num, sizeof(num), "%zu", errpos);
+		rd_kafka_header_add(hdrs, "feedsense.error.position", -1, num, -1);
+	}
+	atomic_fetch_add(&r->dlq, 1);
+	fs_log(FS_LOG_DEBUG, MOD, "dead-letter %s [%d] @%lld: %s: %s", rd_kafka_topic_name(msg->rkt),
+	       (int)msg->partition, (long long)msg->offset, fs_err2class(err), errmsg);
+	produce(r, r->t_dlq, msg->key, msg->key_len, msg->payload, msg->len, hdrs, job);
+}
+
+static int wants_alert(const runner_t *r, const fs_result_t *res, const char **why)
+{
+	if (res->flags & r->alert_flags) {
+		*why = "flag";
+		return 1;
+	}
+	if (res->label == FS_LABEL_NEGATIVE && res->compound <= r->cfg->alert_below) {
+		*why = "negative";
+		return 1;
+	}
+	return 0;
+}
+
+static void process(worker_t *w, job_t *job)
+{
+	runner_t *r = w->r;
+	const rd_kafka_message_t *msg = job->msg;
+	const fs_result_t *res;
+	fs_event_in_t in;
+	fs_event_source_t src;
+	rd_kafka_timestamp_type_t tstype;
+	char errstr[512];
+	size_t errpos = SIZE_MAX;
+	fs_err_t err;
+	const char *why = NULL;
+
+	err = fs_ingest_decode(&w->ing, &r->iopts, msg->payload, msg->len, &in, &errpos, errstr, sizeof(errstr));
+	if (err == FS_OK) {
+		err = fs_score(r->engine, w->scr, in.text, in.text_len, &res, &errpos);
+		if (err != FS_OK) {
+			snprintf(errstr, sizeof(errstr), "%s", fs_err2str(err));
+		}
+	}
+	if (err != FS_OK) {
+		fs_event_in_clear(&in);
+		dead_letter(r, job, err, errstr, errpos);
+		return;
+	}
+	src.topic = rd_kafka_topic_name(msg->rkt);
+	src.partition = msg->partition;
+	src.offset = msg->offset;
+	src.timestamp_ms = rd_kafka_message_timestamp(msg, &tstype);
+	fs_buf_reset(&w->out);
+	fs_event_write_scored(&w->out, r->engine, res, &in, r->iopts.text_field, &src);
+	fs_event_in_clear(&in);
+	if (w->out.oom) {
+		dead_letter(r, job, FS_ERR_NOMEM, "out of memory writing the event", SIZE_MAX);
+		return;
+	}
+	produce(r, r->t_scored, msg->key, msg->key_len, w->out.p, w->out.len, copy_headers(msg), job);
+	atomic_fetch_add(&r->scored, 1);
+	if (r->t_alerts && wants_alert(r, res, &why)) {
+		rd_kafka_headers_t *hdrs = copy_headers(msg);
+		rd_kafka_header_add(hdrs, "feedsense.alert.reason", -1, why, -1);
+		produce(r, r->t_alerts, msg->key, msg->key_len, w->out.p, w->out.len, hdrs, job);
+		atomic_fetch_add(&r->alerts, 1);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	worker_t *w = arg;
+	job_t *job;
+
+	while ((job = wqueue_pop(&w->q))) {
+		process(w, job);
+		rd_kafka_message_destroy(job->msg);
+		job->msg = NULL;
+		job_release(job); /* the worker's hold */
+		wqueue_done(&w->q);
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* producer thread: delivery reports and retries                       */
+
+static int permanent(rd_kafka_resp_err_t err)
+{
+	switch (err) {
+	case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+	case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+	case RD_KAFKA_RESP_ERR_INVALID_MSG:
+	case RD_KAFKA_RESP_ERR__INVALID_ARG:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
+{
+	runner_t *r = opaque;
+	job_t *job = rkm->_private;
+	retry_t *rt;
+
+	(void)rk;
+	if (!rkm->err) {
+		atomic_fetch_add(&r->acked, 1);
+		job_release(job);
+		return;
+	}
+	atomic_fetch_add(&r->produce_failures, 1);
+	if (r->eos) {
+		/* the transaction cannot commit: it is aborted and its input re-read */
+		fs_log(FS_LOG_WARN, MOD, "delivery to %s failed in a transaction: %s", rd_kafka_topic_name(rkm->rkt),
+		       rd_kafka_err2str(rkm->err));
+		job_release(job);
+		return;
+	}
+	rt = calloc(1, sizeof(*rt));
+	if (!rt) {
+		atomic_store(&r->fatal, 1);
+		return;
+	}
+	rt->topic = strdup(rd_kafka_topic_name(rkm->rkt));
+	rt->key_len = rkm->key_len;
+	rt->len = rkm->len;
+	rt->key = rkm->key_len ? malloc(rkm->key_len) : NULL;
+	rt->payload = malloc(rkm->len ? rkm->len : 1);
+	if (rt->key) {
+		memcpy(rt->key, rkm->key, rkm->key_len);
+	}
+	if (rt->payload) {
+		memcpy(rt->payload, rkm->payload, rkm->len);
+	}
+	rd_kafka_message_detach_headers((rd_kafka_message_t *)rkm, &rt->hdrs);
+	rt->job = job;
+	rt->err = rkm->err;
+	pthread_mutex_lock(&r->retry_mu);
+	rt->next = r->retries;
+	r->retries = rt;
+	pthread_mutex_unlock(&r->retry_mu);
+	fs_log(FS_LOG_WARN, MOD, "delivery to %s failed: %s; producing it again", rd_kafka_topic_name(rkm->rkt),
+	       rd_kafka_err2str(rkm->err));
+}
+
+static void retry_free(retry_t *rt)
+{
+	if (rt->hdrs) {
+		rd_kafka_headers_destroy(rt->hdrs);
+	}
+	free(rt->topic);
+	free(rt->key);
+	free(rt->payload);
+	free(rt);
+}
+
+/* Produce the failed outputs again. Returns how many were pending. */
+static int run_retries(runner_t *r)
+{
+	retry_t *list, *rt, *next;
+	int n = 0;
+
+	pthread_mutex_lock(&r->retry_mu);
+	list = r->retries;
+	r->retries = NULL;
+	pthread_mutex_unlock(&r->retry_mu);
+	for (rt = list; rt; rt = next) {
+		rd_kafka_topic_t *rkt = r->t_scored;
+		rd_kafka_headers_t *hdrs = rt->hdrs;
+		next = rt->next;
+		n++;
+		if (!strcmp(rt->topic, rd_kafka_topic_name(r->t_dlq))) {
+			rkt = r->t_dlq;
+		} else if (r->t_alerts && !strcmp(rt->topic, rd_kafka_topic_name(r->t_alerts))) {
+			rkt = r->t_alerts;
+		}
+		if (permanent(rt->err) && rkt != r->t_dlq) {
+			/* the output can never be written: dead-letter the input instead */
+			char msg[256];
+			if (!hdrs) {
+				hdrs = rd_kafka_headers_new(4);
+			}
+			snprintf(msg, sizeof(msg), "producing to %s failed: %s", rt->topic, rd_kafka_err2str(rt->err));
+			rd_kafka_header_add(hdrs, "feedsense.error.class", -1, "produce_failed", -1);
+			rd_kafka_header_add(hdrs, "feedsense.error.message", -1, msg, -1);
+			rkt = r->t_dlq;
+			atomic_fetch_add(&r->dlq, 1);
+		}
+		rt->hdrs = NULL;
+		atomic_fetch_add(&r->retried, 1);
+		/* produce() takes a new share; release the failed one afterwards */
+		produce(r, rkt, rt->key, rt->key_len, rt->payload, rt->len, hdrs, rt->job);
+		job_release(rt->job);
+		retry_free(rt);
+	}
+	return n;
+}
+
+static void *poll_main(void *arg)
+{
+	runner_t *r = arg;
+
+	while (!atomic_load(&r->poll_stop)) {
+		rd_kafka_poll(r->producer, 50);
+		if (run_retries(r)) {
+			usleep(100 * 1000); /* back off a little while the broker recovers */
+		}
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* callbacks                                                           */
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	runner_t *r = opaque;
+	char buf[512];
+
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		rd_kafka_fatal_error(rk, buf, sizeof(buf));
+		fs_log(FS_LOG_ERROR, MOD, "fatal Kafka error in %s: %s", rd_kafka_name(rk), buf);
+		atomic_store(&r->fatal, 1);
+		*r->stop = 1;
+		return;
+	}
+	fs_log(err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? FS_LOG_WARN : FS_LOG_INFO, MOD, "%s: %s: %s",
+	       rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
+{
+	runner_t *r = opaque;
+	json_t *root = json_loadb(json, json_len, 0, NULL), *topics, *t, *parts, *p;
+	const char *tname, *pname;
+	long lag = 0;
+
+	(void)rk;
+	if (!root) {
+		return 0;
+	}
+	topics = json_object_get(root, "topics");
+	json_object_foreach(topics, tname, t)
+	{
+		parts = json_object_get(t, "partitions");
+		json_object_foreach(parts, pname, p)
+		{
+			json_int_t l = json_integer_value(json_object_get(p, "consumer_lag"));
+			if (strcmp(pname, "-1") != 0 && l > 0) {
+				lag += (long)l;
+			}
+		}
+	}
+	atomic_store(&r->lag, lag);
+	json_decref(root);
+	return 0;
+}
+
+typedef struct store_ctx {
+	rd_kafka_topic_partition_list_t *list;
+} store_ctx_t;
+
+static void collect_one(void *opaque, const char *topic, int32_t partition, int64_t offset)
+{
+	store_ctx_t *c = opaque;
+	rd_kafka_topic_partition_list_add(c->list, topic, partition)->offset = offset;
+}
+
+/* Store every advanced watermark; auto-commit sends them to the broker. */
+static void store_offsets(runner_t *r)
+{
+	store_ctx_t c;
+	rd_kafka_resp_err_t err;
+
+	c.list = rd_kafka_topic_partition_list_new(16);
+	fs_offsets_collect(r->offs, collect_one, &c);
+	if (c.list->cnt) {
+		err = rd_kafka_offsets_store(r->consumer, c.list);
+		if (err && err != RD_KAFKA_RESP_ERR__STATE) {
+			fs_log(FS_LOG_WARN, MOD, "storing offsets: %s", rd_kafka_err2str(err));
+		}
+	}
+	rd_kafka_topic_partition_list_destroy(c.list);
+}
+
+/* Wait until no message of @p parts (NULL: all) is in flight. */
+static int drain(runner_t *r, const rd_kafka_topic_partition_list_t *parts, double timeout_s)
+{
+	double deadline = now_s() + timeout_s;
+	int i;
+
+	for (;;) {
+		size_t inflight = 0;
+		if (!parts) {
+			inflight = fs_offsets_inflight(r->offs);
+		} else {
+			for (i = 0; i < parts->cnt; i++) {
+				fs_ptrack_t *pt = fs_offsets_partition(r->offs, parts->elems[i].topic,
+								       parts->elems[i].partition);
+				inflight += pt ? fs_ptrack_inflight(pt) : 0;
+			}
+		}
+		if (!inflight) {
+			return 0;
+		}
+		if (now_s() > deadline) {
+			fs_log(FS_LOG_WARN, MOD, "%zu messages still in flight after %.0f s", inflight, timeout_s);
+			return -1;
+		}
+		usleep(2000);
+	}
+}
+
+static void commit_sync(runner_t *r)
+{
+	rd_kafka_resp_err_t err;
+
+	store_offsets(r);
+	err = rd_kafka_commit(r->consumer, NULL, 0);
+	if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+		fs_log(FS_LOG_WARN, MOD, "commit: %s", rd_kafka_err2str(err));
+	}
+}
+
+static void eos_commit(runner_t *r);
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
+			 void *opaque)
+{
+	runner_t *r = opaque;
+	int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+	rd_kafka_error_t *error = NULL;
+	int i;
+
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		fs_log(FS_LOG_INFO, MOD, "assigned %d partition(s)", parts->cnt);
+		if (cooperative) {
+			error = rd_kafka_incremental_assign(rk, parts);
+		} else {
+			rd_kafka_assign(rk, parts);
+		}
+	} else {
+		int lost = rd_kafka_assignment_lost(rk);
+		fs_log(FS_LOG_INFO, MOD, "%s %d partition(s): finishing their in-flight messages",
+		       lost ? "lost" : "revoked", parts->cnt);
+		if (r->eos) {
+			eos_commit(r);
+		} else {
+			drain(r, parts, (double)r->cfg->shutdown_timeout_ms / 1000.0);
+			if (!lost) {
+				commit_sync(r);
+			}
+		}
+		for (i = 0; i < parts->cnt; i++) {
+			fs_offsets_forget(r->offs, parts->elems[i].topic, parts->elems[i].partition);
+		}
+		if (cooperative) {
+			error = rd_kafka_incremental_unassign(rk, parts);
+		} else {
+			rd_kafka_assign(rk, NULL);
+		}
+	}
+	if (error) {
+		fs_log(FS_LOG_ERROR, MOD, "rebalance: %s", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* exactly-once                                                        */
+
+static void wait_workers_idle(runner_t *r)
+{
+	int i;
+	for (i = 0; i < r->nworkers; i++) {
+		wqueue_wait_idle(&r->workers[i].q);
+	}
+}
+
+/* Commit the open transaction with the positions dispatched so far, then
+ * begin the next one. On an abortable error, abort and rewind the consumer
+ * to the last committed positions so the batch is processed again. */
+static void eos_commit(runner_t *r)
+{
+	rd_kafka_consumer_group_metadata_t *cgmd;
+	rd_kafka_error_t *error;
+
+	wait_workers_idle(r);
+	cgmd = rd_kafka_consumer_group_metadata(r->consumer);
+	error = r->positions->cnt ? rd_kafka_send_offsets_to_transaction(r->producer, r->positions, cgmd, -1) : NULL;
+	rd_kafka_consumer_group_metadata_destroy(cgmd);
+	if (!error) {
+		error = rd_kafka_commit_transaction(r->producer, -1);
+	}
+	if (error) {
+		int abortable = rd_kafka_error_txn_requires_abort(error);
+		fs_log(abortable ? FS_LOG_WARN : FS_LOG_ERROR, MOD, "transaction commit: %s",
+		       rd_kafka_error_string(error));
+		if (rd_kafka_error_is_fatal(error) || !abortable) {
+			if (rd_kafka_error_is_fatal(error)) {
+				atomic_store(&r->fatal, 1);
+				*r->stop = 1;
+			}
+			rd_kafka_error_destroy(error);
+			return;
+		}
+		rd_kafka_error_destroy(error);
+		error = rd_kafka_abort_transaction(r->producer, -1);
+		if (error) {
+			fs_log(FS_LOG_ERROR, MOD, "transaction abort: %s", rd_kafka_error_string(error));
+			rd_kafka_error_destroy(error);
+			atomic_store(&r->fatal, 1);
+			*r->stop = 1;
+			return;
+		}
+		/* rewind: re-read everything after the last committed offsets */
+		{
+			rd_kafka_topic_partition_list_t *assignment = NULL;
+			if (!rd_kafka_assignment(r->consumer, &assignment) && assignment) {
+				if (!rd_kafka_committed(r->consumer, assignment, 10000)) {
+					int i;
+					for (i = 0; i < assignment->cnt; i++) {
+						rd_kafka_topic_partition_t *p = &assignment->elems[i];
+						rd_kafka_topic_t *rkt = rd_kafka_topic_new(r->consumer, p->topic, NULL);
+						rd_kafka_seek(rkt, p->partition,
+							      p->offset < 0 ? RD_KAFKA_OFFSET_BEGINNING : p->offset, 10000);
+						rd_kafka_topic_destroy(rkt);
+					}
+				}
+				rd_kafka_topic_partition_list_destroy(assignment);
+			}
+		}
+	}
+	rd_kafka_topic_partition_list_destroy(r->positions);
+	r->positions = rd_kafka_topic_partition_list_new(16);
+	if (!*r->stop) {
+		error = rd_kafka_begin_transaction(r->producer);
+		if (error) {
+			fs_log(FS_LOG_ERROR, MOD, "begin transaction: %s", rd_kafka_error_string(error));
+			rd_kafka_error_destroy(error);
+			atomic_store(&r->fatal, 1);
+			*r->stop = 1;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* setup                                                               */
+
+static int set(rd_kafka_conf_t *conf, const char *name, const char *value)
+{
+	char es[512];
+	if (rd_kafka_conf_set(conf, name, value, es, sizeof(es)) != RD_KAFKA_CONF_OK) {
+		fs_log(FS_LOG_ERROR, MOD, "%s=%s: %s", name, value, es);
+		return -1;
+	}
+	return 0;
+}
+
+static rd_kafka_t *make_client(runner_t *r, rd_kafka_type_t type, const char *bootstraps)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	const fs_config_t *cfg = r->cfg;
+	char es[1024], txid[512], num[32];
+	rd_kafka_t *rk;
+	int rc = 0;
+
+	rc |= set(conf, "bootstrap.servers", bootstraps);
+	rd_kafka_conf_set_opaque(conf, r);
+	rd_kafka_conf_set_log_cb(conf, (void (*)(const rd_kafka_t *, int, const char *, const char *))fs_log_rdkafka_cb);
+	rd_kafka_conf_set_error_cb(conf, error_cb);
+	if (type == RD_KAFKA_CONSUMER) {
+		rc |= set(conf, "client.id", "feedsense-consumer");
+		rc |= set(conf, "group.id", cfg->group);
+		rc |= set(conf, "enable.auto.offset.store", "false");
+		rc |= set(conf, "enable.auto.commit", r->eos ? "false" : "true");
+		rc |= set(conf, "auto.commit.interval.ms", "1000");
+		rc |= set(conf, "auto.offset.reset", "earliest");
+		rc |= set(conf, "partition.assignment.strategy", "cooperative-sticky");
+		rc |= set(conf, "queued.min.messages", "200000");
+		rc |= set(conf, "fetch.wait.max.ms", "100");
+		if (r->eos) {
+			rc |= set(conf, "isolation.level", "read_committed");
+		}
+		if (cfg->summary_interval_ms > 0) {
+			snprintf(num, sizeof(num), "%lld", (long long)cfg->summary_interval_ms);
+			rc |= set(conf, "statistics.interval.ms", num);
+			rd_kafka_conf_set_stats_cb(conf, stats_cb);
+		}
+		rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+	} else {
+		rc |= set(conf, "client.id", "feedsense-producer");
+		rc |= set(conf, "enable.idempotence", "true");
+		rc |= set(conf, "linger.ms", "5");
+		rc |= set(conf, "batch.num.messages", "10000");
+		rc |= set(conf, "queue.buffering.max.messages", "500000");
+		rc |= set(conf, "queue.buffering.max.kbytes", "262144");
+		if (r->eos) {
+			snprintf(txid, sizeof(txid), "%s", cfg->transactional_id ? cfg->transactional_id : "");
+			if (!*txid) {
+				snprintf(txid, sizeof(txid), "feedsense-%s", cfg->group);
+			}
+			rc |= set(conf, "transactional.id", txid);
+		}
+		rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+	}
+	if (rc) {
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	if (fs_config_kafka_conf(cfg, type == RD_KAFKA_CONSUMER ? 1 : 2, conf, es, sizeof(es)) != FS_OK) {
+		fs_log(FS_LOG_ERROR, MOD, "%s", es);
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	rk = rd_kafka_new(type, conf, es, sizeof(es));
+	if (!rk) {
+		fs_log(FS_LOG_ERROR, MOD, "cannot create the Kafka %s: %s",
+		       type == RD_KAFKA_CONSUMER ? "consumer" : "producer", es);
+		rd_kafka_conf_destroy(conf);
+	}
+	return rk;
+}
+
+static int subscribe(runner_t *r)
+{
+	rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(4);
+	char *list = strdup(r->cfg->input_topics), *tok, *save = NULL;
+	rd_kafka_resp_err_t err;
+
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ') {
+			tok++;
+		}
+		if (*tok) {
+			rd_kafka_topic_partition_list_add(topics, tok, RD_KAFKA_PARTITION_UA);
+		}
+	}
+	free(list);
+	err = rd_kafka_subscribe(r->consumer, topics);
+	rd_kafka_topic_partition_list_destroy(topics);
+	if (err) {
+		fs_log(FS_LOG_ERROR, MOD, "subscribe to %s: %s", r->cfg->input_topics, rd_kafka_err2str(err));
+		return -1;
+	}
+	return 0;
+}
+
+static void summary(runner_t *r, double *last_t, unsigned long *last_in, unsigned long *last_out)
+{
+	double t = now_s(), dt = t - *last_t;
+	unsigned long in = atomic_load(&r->consumed), out = atomic_load(&r->acked);
+
+	fs_log(FS_LOG_INFO, "summary",
+	       "in %.0f msg/s, out %.0f msg/s | consumed %lu, scored %lu, alerts %lu, dlq %lu | in flight %zu, lag %ld, "
+	       "retried %lu",
+	       dt > 0 ? (double)(in - *last_in) / dt : 0.0, dt > 0 ? (double)(out - *last_out) / dt : 0.0, in,
+	       atomic_load(&r->scored), atomic_load(&r->alerts), atomic_load(&r->dlq), fs_offsets_inflight(r->offs),
+	       atomic_load(&r->lag), atomic_load(&r->retried));
+	*last_t = t;
+	*last_in = in;
+	*last_out = out;
+}
+
+static uint32_t flag_mask(const fs_engine_t *engine, const char *list)
+{
+	const fs_rules_t *rules = fs_engine_rules(engine);
+	char *copy = strdup(list ? list : ""), *tok, *save = NULL;
+	uint32_t mask = 0;
+
+	for (tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		int bit = fs_rules_flag_find(rules, tok);
+		if (bit < 0) {
+			fs_log(FS_LOG_WARN, MOD, "output.alert_flags: no rule sets flag '%s'", tok);
+		} else {
+			mask |= 1u << bit;
+		}
+	}
+	free(copy);
+	return mask;
+}
+
+static int load_engine(runner_t *r)
+{
+	const fs_config_t *cfg = r->cfg;
+	const char *user[MAX_USER_LEXICONS];
+	fs_engine_opts_t eopts;
+	char errstr[1024], *list = NULL, *tok, *save = NULL;
+
+	fs_engine_opts_init(&eopts);
+	if (cfg->lexicons && *cfg->lexicons) {
+		eopts.lexicon_dir = cfg->lexicons;
+	} else if (getenv("FEEDSENSE_LEXICONS")) {
+		eopts.lexicon_dir = getenv("FEEDSENSE_LEXICONS");
+	}
+	eopts.pos_threshold = cfg->pos_threshold;
+	eopts.neg_threshold = cfg->neg_threshold;
+	eopts.match_limit = (uint32_t)cfg->match_limit;
+	eopts.user_lexicons = user;
+	if (cfg->user_lexicons && *cfg->user_lexicons) {
+		list = strdup(cfg->user_lexicons);
+		for (tok = strtok_r(list, ",", &save); tok && eopts.n_user_lexicons < MAX_USER_LEXICONS;
+		     tok = strtok_r(NULL, ",", &save)) {
+			user[eopts.n_user_lexicons++] = tok;
+		}
+	}
+	if (fs_engine_new(&eopts, &r->engine, errstr, sizeof(errstr)) != FS_OK) {
+		fs_log(FS_LOG_ERROR, MOD, "%s", errstr);
+		free(list);
+		return -1;
+	}
+	free(list);
+	fs_log(FS_LOG_INFO, MOD, "lexicons %s loaded from %s", fs_engine_version(r->engine),
+	       eopts.lexicon_dir ? eopts.lexicon_dir : FS_DEFAULT_LEXICON_DIR);
+	return 0;
+}
+
+int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop)
+{
+	runner_t rr, *r = &rr;
+	const char *bootstraps = cfg->brokers;
+	rd_kafka_message_t *msgs[CONSUME_BATCH];
+	rd_kafka_queue_t *cq = NULL;
+	double last_summary = now_s(), last_txn = now_s();
+	unsigned long last_in = 0, last_out = 0;
+	char errstr[512];
+	int i, status = 1;
+	long ncores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(r, 0, sizeof(*r));
+	r->cfg = cfg;
+	r->stop = stop;
+	r->eos = cfg->guarantee == FS_EXACTLY_ONCE;
+	pthread_mutex_init(&r->retry_mu, NULL);
+	r->iopts.format = cfg->format;
+	r->iopts.text_field = cfg->text_field;
+	r->iopts.max_text_bytes = (size_t)cfg->max_text_bytes;
+	r->iopts.max_message_bytes = (size_t)cfg->max_message_bytes;
+	r->positions = rd_kafka_topic_partition_list_new(16);
+	r->offs = fs_offsets_new();
+	if (!r->offs || load_engine(r) != 0) {
+		goto out;
+	}
+	r->alert_flags = flag_mask(r->engine, cfg->alert_flags);
+	if (!bootstraps || !*bootstraps) {
+		if (fs_broker_new(1, NULL, cfg->broker_partitions, &r->broker, errstr, sizeof(errstr)) != FS_OK) {
+			fs_log(FS_LOG_ERROR, MOD, "%s", errstr);
+			goto out;
+		}
+		bootstraps = fs_broker_bootstraps(r->broker);
+		fs_log(FS_LOG_INFO, MOD,
+		       "no Kafka cluster configured: started the embedded broker (in memory, for trials) at %s", bootstraps);
+	}
+	r->producer = make_client(r, RD_KAFKA_PRODUCER, bootstraps);
+	r->consumer = r->producer ? make_client(r, RD_KAFKA_CONSUMER, bootstraps) : NULL;
+	if (!r->consumer) {
+		goto out;
+	}
+	if (r->eos) {
+		rd_kafka_error_t *error = rd_kafka_init_transactions(r->producer, 30000);
+		if (!error) {
+			error = rd_kafka_begin_transaction(r->producer);
+		}
+		if (error) {
+			fs_log(FS_LOG_ERROR, MOD, "transactions: %s", rd_kafka_error_string(error));
+			rd_kafka_error_destroy(error);
+			goto out;
+		}
+	}
+	rd_kafka_poll_set_consumer(r->consumer);
+	r->t_scored = rd_kafka_topic_new(r->producer, cfg->scored_topic, NULL);
+	r->t_dlq = rd_kafka_topic_new(r->producer, cfg->dlq_topic, NULL);
+	if (cfg->alerts_topic && *cfg->alerts_topic) {
+		r->t_alerts = rd_kafka_topic_new(r->producer, cfg->alerts_topic, NULL);
+	}
+	r->nworkers = cfg->workers > 0 ? cfg->workers : (ncores > 0 ? (int)ncores : 1);
+	r->workers = calloc((size_t)r->nworkers, sizeof(worker_t));
+	if (!r->workers) {
+		goto out;
+	}
+	for (i = 0; i < r->nworkers; i++) {
+		worker_t *w = &r->workers[i];
+		w->r = r;
+		fs_ingest_init(&w->ing);
+		w->scr = fs_scratch_new(r->engine);
+		if (!w->scr || wqueue_init(&w->q, (size_t)cfg->queue_size) != 0 ||
+		    pthread_create(&w->th, NULL, worker_main, w) != 0) {
+			fs_log(FS_LOG_ERROR, MOD, "cannot start worker %d", i);
+			goto out;
+		}
+		w->started = 1;
+	}
+	if (pthread_create(&r->poll_th, NULL, poll_main, r) != 0) {
+		goto out;
+	}
+	r->poll_started = 1;
+	if (subscribe(r) != 0) {
+		goto out;
+	}
+	fs_log(FS_LOG_INFO, MOD, "consuming %s as group %s with %d workers (%s); scored -> %s, alerts -> %s, dlq -> %s",
+	       cfg->input_topics, cfg->group, r->nworkers, r->eos ? "exactly-once" : "at-least-once", cfg->scored_topic,
+	       r->t_alerts ? cfg->alerts_topic : "(off)", cfg->dlq_topic);
+	cq = rd_kafka_queue_get_consumer(r->consumer);
+
+	while (!*stop && !atomic_load(&r->fatal)) {
+		ssize_t n = rd_kafka_consume_batch_queue(cq, 100, msgs, CONSUME_BATCH);
+		ssize_t k;
+		double t;
+
+		for (k = 0; k < n; k++) {
+			rd_kafka_message_t *msg = msgs[k];
+			job_t *job;
+			unsigned h;
+
+			if (msg->err) {
+				if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+					fs_log(FS_LOG_WARN, MOD, "consumer: %s", rd_kafka_message_errstr(msg));
+				}
+				rd_kafka_message_destroy(msg);
+				continue;
+			}
+			job = calloc(1, sizeof(*job));
+			if (!job) {
+				fs_log(FS_LOG_ERROR, MOD, "out of memory");
+				atomic_store(&r->fatal, 1);
+				rd_kafka_message_destroy(msg);
+				continue;
+			}
+			job->msg = msg;
+			atomic_init(&job->pending, 1);
+			if (!r->eos) {
+				job->pt = fs_offsets_partition(r->offs, rd_kafka_topic_name(msg->rkt), msg->partition);
+				job->seq = job->pt ? fs_ptrack_begin(job->pt, msg->offset) : UINT64_MAX;
+				if (job->seq == UINT64_MAX) {
+					fs_log(FS_LOG_ERROR, MOD, "out of memory");
+					atomic_store(&r->fatal, 1);
+					job->pt = NULL;
+				}
+			} else {
+				rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(
+					r->positions, rd_kafka_topic_name(msg->rkt), msg->partition);
+				if (!p) {
+					p = rd_kafka_topic_partition_list_add(r->positions, rd_kafka_topic_name(msg->rkt),
+									      msg->partition);
+				}
+				p->offset = msg->offset + 1;
+			}
+			atomic_fetch_add(&r->consumed, 1);
+			h = (unsigned)msg->partition * 2654435761u;
+			h ^= (unsigned)(uintptr_t)msg->rkt >> 4;
+			wqueue_push(&r->workers[h % (unsigned)r->nworkers].q, job);
+		}
+		t = now_s();
+		if (r->eos) {
+			if ((t - last_txn) * 1000.0 >= (double)cfg->txn_interval_ms) {
+				eos_commit(r);
+				last_txn = t;
+			}
+		} else {
+			store_offsets(r);
+		}
+		if (cfg->summary_interval_ms > 0 && (t - last_summary) * 1000.0 >= (double)cfg->summary_interval_ms) {
+			summary(r, &last_summary, &last_in, &last_out);
+		}
+	}
+	status = atomic_load(&r->fatal) ? 1 : 0;
+	fs_log(FS_LOG_INFO, MOD, "stopping: finishing in-flight messages");
+
+out:
+	/* shutdown: workers drain, producer flushes, offsets commit, consumer closes */
+	if (r->workers) {
+		for (i = 0; i < r->nworkers; i++) {
+			if (r->workers[i].started) {
+				wqueue_close(&r->workers[i].q);
+			}
+		}
+		for (i = 0; i < r->nworkers; i++) {
+			if (r->workers[i].started) {
+				pthread_join(r->workers[i].th, NULL);
+			}
+		}
+	}
+	if (r->poll_started) {
+		atomic_store(&r->poll_stop, 1);
+		pthread_join(r->poll_th, NULL);
+	}
+	if (r->producer) {
+		double deadline = now_s() + (double)cfg->shutdown_timeout_ms / 1000.0;
+		if (r->eos && !atomic_load(&r->fatal) && r->consumer) {
+			eos_commit(r);
+		}
+		do {
+			run_retries(r);
+			rd_kafka_flush(r->producer, 500);
+		} while ((rd_kafka_outq_len(r->producer) > 0 || r->retries) && now_s() < deadline);
+		if (rd_kafka_outq_len(r->producer) > 0) {
+			fs_log(FS_LOG_WARN, MOD, "%d outputs not acknowledged at shutdown: their inputs stay uncommitted",
+			       rd_kafka_outq_len(r->producer));
+		}
+	}
+	if (r->consumer) {
+		if (!r->eos && !atomic_load(&r->fatal)) {
+			commit_sync(r);
+		}
+		if (cq) {
+			rd_kafka_queue_destroy(cq);
+		}
+		rd_kafka_consumer_close(r->consumer);
+		if (status == 0) {
+			summary(r, &last_summary, &last_in, &last_out);
+		}
+	}
+	if (r->t_scored) {
+		rd_kafka_topic_destroy(r->t_scored);
+	}
+	if (r->t_alerts) {
+		rd_kafka_topic_destroy(r->t_alerts);
+	}
+	if (r->t_dlq) {
+		rd_kafka_topic_destroy(r->t_dlq);
+	}
+	if (r->consumer) {
+		rd_kafka_destroy(r->consumer);
+	}
+	if (r->producer) {
+		rd_kafka_destroy(r->producer);
+	}
+	if (r->workers) {
+		for (i = 0; i < r->nworkers; i++) {
+			fs_scratch_destroy(r->workers[i].scr);
+			fs_ingest_free(&r->workers[i].ing);
+			fs_buf_free(&r->workers[i].out);
+			wqueue_destroy(&r->workers[i].q);
+		}
+		free(r->workers);
+	}
+	while (r->retries) {
+		retry_t *next = r->retries->next;
+		retry_free(r->retries);
+		r->retries = next;
+	}
+	fs_broker_destroy(r->broker);
+	fs_engine_destroy(r->engine);
+	fs_offsets_destroy(r->offs);
+	rd_kafka_topic_partition_list_destroy(r->positions);
+	pthread_mutex_destroy(&r->retry_mu);
+	if (status == 0) {
+		fs_log(FS_LOG_INFO, MOD, "stopped cleanly");
+	}
+	return status;
+}
