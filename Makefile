@@ -1,6 +1,7 @@
 # feedsense — build, test, benchmark.
 #
 #   make            build bin/feedsense
+#   make run        deps + build + live demo over the embedded broker
 #   make deps       install missing Debian packages (apt-get, when root)
 #   make test       deps + build + unit tests + integration tests + eval gate
 #   make test-asan  the same tests under AddressSanitizer + UBSan
@@ -38,7 +39,7 @@ UNIT      := text lexicon rules score event batch config
 UNIT_BIN  := $(UNIT:%=$(BUILD)/tests/test_%)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
 
-.PHONY: all deps test unit it test-asan eval bench clean install style-check check-lexicons valgrind
+.PHONY: all deps run test unit it test-asan eval bench clean install style-check check-lexicons valgrind
 
 all: $(BIN)
 
@@ -76,6 +77,11 @@ deps:
 	else \
 		echo "deps: missing Debian packages; run: sudo apt-get install$$missing"; exit 1; \
 	fi
+
+# The live demo: embedded broker, pipeline, demo feed, scored events on screen.
+run: deps
+	$(MAKE) $(BIN)
+	@sh deploy/demo/run.sh $(BIN)
 
 # Unit tests, then integration tests, then the accuracy gate.
 test: deps

@@ -25,13 +25,11 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "feedsense/buf.h"
 #include "feedsense/conf.h"
 #include "feedsense/config.h"
 
 extern char **environ;
-
-/* Largest configuration file read, a guard against pointing -c at a log. */
-#define CONFIG_FILE_MAX (16u << 20)
 
 #define SECRET_MASK "********"
 
@@ -584,48 +582,15 @@ static fs_err_t load_key(void *opaque, const char *section, const char *key, con
  */
 fs_err_t fs_config_load_file(fs_config_t *cfg, const char *path, char *errstr, size_t errstr_size)
 {
-	FILE *fp = NULL;
-	char *data = NULL;
-	size_t len = 0, cap = 0;
+	fs_buf_t buf = FS_BUF_INIT;
 	load_ctx_t ctx = {cfg, path};
 	fs_err_t err;
 
-	fp = fopen(path, "rb");
-	if (!fp) {
-		return fs_seterr(errstr, errstr_size, FS_ERR_IO, "%s: %s", path, strerror(errno));
+	err = fs_buf_read_file(&buf, path, errstr, errstr_size);
+	if (err == FS_OK) {
+		err = fs_conf_parse(path, buf.p ? buf.p : "", buf.len, load_key, &ctx, errstr, errstr_size);
 	}
-	for (;;) {
-		size_t n;
-		if (len == cap) {
-			char *nd;
-			if (cap >= CONFIG_FILE_MAX) {
-				err = fs_seterr(errstr, errstr_size, FS_ERR_TOO_LARGE, "%s: larger than %u bytes", path,
-						CONFIG_FILE_MAX);
-				goto fail;
-			}
-			cap = cap ? cap * 2 : 4096;
-			nd = realloc(data, cap);
-			if (!nd) {
-				err = fs_seterr(errstr, errstr_size, FS_ERR_NOMEM, "%s: out of memory", path);
-				goto fail;
-			}
-			data = nd;
-		}
-		n = fread(data + len, 1, cap - len, fp);
-		len += n;
-		if (n == 0) {
-			break;
-		}
-	}
-	if (ferror(fp)) {
-		err = fs_seterr(errstr, errstr_size, FS_ERR_IO, "%s: read error", path);
-		goto fail;
-	}
-	err = fs_conf_parse(path, data ? data : "", len, load_key, &ctx, errstr, errstr_size);
-
-fail:
-	fclose(fp);
-	free(data);
+	fs_buf_free(&buf);
 	return err;
 }
 

@@ -624,7 +624,7 @@ static int cmd_run(int argc, char **argv)
 static int cmd_check_config(int argc, char **argv)
 {
 	fs_config_t cfg;
-	int example = 0, rc, scope;
+	int example = 0, rc;
 	char errstr[1024];
 	fs_engine_opts_t eopts;
 	fs_engine_t *engine = NULL;
@@ -640,16 +640,7 @@ static int cmd_check_config(int argc, char **argv)
 		fs_config_free(&cfg);
 		return rc;
 	}
-	for (scope = 1; scope <= 2; scope++) {
-		rd_kafka_conf_t *kc = rd_kafka_conf_new();
-		fs_err_t err = fs_config_kafka_conf(&cfg, scope, kc, errstr, sizeof(errstr));
-		rd_kafka_conf_destroy(kc);
-		if (err != FS_OK) {
-			fprintf(stderr, "feedsense: %s\n", errstr);
-			fs_config_free(&cfg);
-			return 1;
-		}
-	}
+	/* fs_config_validate() already applied the librdkafka properties to both clients */
 	fs_engine_opts_init(&eopts);
 	eopts.lexicon_dir = cfg.lexicons;
 	eopts.pos_threshold = cfg.pos_threshold;

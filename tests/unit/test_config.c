@@ -3,12 +3,13 @@
  *
  * Covers the defaults; a file with every section; the "file:line:" errors
  * (unknown key listing the valid keys, unknown section, key outside a
- * section, bad and out-of-range integers, bad enums, bad doubles); the
- * librdkafka pass-through properties with their origin; precedence (file <
- * environment < fs_config_set); unknown and ignored FEEDSENSE_ variables;
- * fs_config_kafka_conf against a real rd_kafka_conf_t; secret masking;
- * print -> load round trip; fs_config_validate; the example file, which
- * must load as the defaults and match deploy/feedsense.example.ini
+ * section, bad and out-of-range integers, bad enums, bad doubles) and a
+ * missing file; the librdkafka pass-through properties with their origin;
+ * precedence (file < environment < fs_config_set); unknown and ignored
+ * FEEDSENSE_ variables; fs_config_kafka_conf against a real
+ * rd_kafka_conf_t; secret masking; print -> load round trip;
+ * fs_config_validate; the example file, which must load as the defaults
+ * and match deploy/feedsense.example.ini
  * (FEEDSENSE_TEST_REGENERATE=1 build/release/tests/test_config rewrites it).
  */
 #include "testutil.h"
@@ -282,6 +283,15 @@ static void test_key_outside_section(void **state)
 	assert_int_equal(load(st, "workers = 2\n"), FS_ERR_PARSE);
 	assert_prefix(st->es, at(st, 1));
 	assert_contains(st->es, "outside any section");
+}
+
+static void test_missing_file(void **state)
+{
+	cstate_t *st = *state;
+
+	assert_int_equal(fs_config_load_file(&st->cfg, "/nonexistent/feedsense.ini", st->es, sizeof(st->es)),
+			 FS_ERR_IO);
+	assert_prefix(st->es, "/nonexistent/feedsense.ini: ");
 }
 
 static void test_bad_int(void **state)
@@ -689,6 +699,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_section, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_outside_section, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_int, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_int_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_enum, setup, teardown),
