@@ -35,11 +35,11 @@ BIN       := $(if $(filter 1,$(SAN)),$(BUILD)/feedsense,bin/feedsense)
 LIB_SRC   := err buf text lexicon conf tag rules score event batch log offsets ingest broker client runner config
 LIB_OBJ   := $(LIB_SRC:%=$(BUILD)/%.o)
 LIB       := $(BUILD)/libfeedsense.a
-UNIT      := text lexicon rules score event batch config
+UNIT      := text lexicon rules score event batch config offsets ingest
 UNIT_BIN  := $(UNIT:%=$(BUILD)/tests/test_%)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
 
-.PHONY: all deps run test unit it test-asan eval bench clean install style-check check-lexicons valgrind
+.PHONY: all deps run test unit it test-asan eval bench bench-pipeline clean install style-check check-lexicons valgrind
 
 all: $(BIN)
 
@@ -108,6 +108,9 @@ eval-dev: $(BUILD)/tests/eval
 
 bench: $(BIN) $(BUILD)/tests/bench
 	@sh tests/bench/bench.sh $(BUILD)/tests/bench $(BIN)
+
+bench-pipeline: $(BIN) $(BUILD)/tests/bench
+	@sh tests/bench/pipeline.sh $(BUILD)/tests/bench $(BIN) $(or $(MESSAGES),1000000)
 
 check-lexicons: $(BIN)
 	$(BIN) lexicon check --lexicons lexicons

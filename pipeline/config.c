@@ -136,6 +136,11 @@ static const setting_t settings[] = {
 	      "Interval of the summary line on stderr, in milliseconds; 0: off."),
 	S_I64("pipeline", "txn_interval_ms", txn_interval_ms, "100", 1, 60000,
 	      "exactly_once: how long a transaction collects messages before it commits, in milliseconds."),
+	S_I64("pipeline", "max_messages", max_messages, "0", 0, 1e15,
+	      "Stop cleanly after consuming this many messages (batch jobs, benchmarks); 0: run until stopped."),
+	S_INT("pipeline", "passthrough", passthrough, "0", 0, 1,
+	      "1: copy each message to the scored topic without decoding or scoring (measures the Kafka I/O "
+	      "ceiling); never for production."),
 
 	S_INT("broker", "partitions", broker_partitions, "4", 1, 256,
 	      "Partitions of each topic the embedded cluster creates."),

@@ -27,6 +27,7 @@ struct fs_ptrack {
 	uint64_t cap;  /* power of two */
 	uint64_t head; /* oldest unfinished sequence */
 	uint64_t tail; /* next sequence to hand out */
+	uint64_t busy;     /* entries whose outputs are not all done */
 	int64_t watermark; /* committable offset, -1 none yet */
 	int64_t reported;  /* last watermark given to collect */
 	struct fs_ptrack *next;
@@ -139,6 +140,7 @@ uint64_t fs_ptrack_begin(fs_ptrack_t *pt, int64_t offset)
 		pt->cap = ncap;
 	}
 	seq = pt->tail++;
+	pt->busy++;
 	pt->ring[seq & (pt->cap - 1)].offset = offset;
 	pt->ring[seq & (pt->cap - 1)].pending = 1;
 	pthread_mutex_unlock(&pt->mu);
@@ -155,7 +157,12 @@ void fs_ptrack_add(fs_ptrack_t *pt, uint64_t seq, int n)
 void fs_ptrack_done(fs_ptrack_t *pt, uint64_t seq)
 {
 	pthread_mutex_lock(&pt->mu);
-	if (--pt->ring[seq & (pt->cap - 1)].pending == 0 && seq == pt->head) {
+	if (--pt->ring[seq & (pt->cap - 1)].pending != 0) {
+		pthread_mutex_unlock(&pt->mu);
+		return;
+	}
+	pt->busy--;
+	if (seq == pt->head) {
 		while (pt->head < pt->tail && pt->ring[pt->head & (pt->cap - 1)].pending == 0) {
 			pt->watermark = pt->ring[pt->head & (pt->cap - 1)].offset + 1;
 			pt->head++;
@@ -168,7 +175,7 @@ size_t fs_ptrack_inflight(fs_ptrack_t *pt)
 {
 	size_t n;
 	pthread_mutex_lock(&pt->mu);
-	n = (size_t)(pt->tail - pt->head);
+	n = (size_t)pt->busy;
 	pthread_mutex_unlock(&pt->mu);
 	return n;
 }

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +39,7 @@
 #include "feedsense/score.h"
 
 #define CONSUME_BATCH 1024
+#define LAT_BUCKETS 2000
 #define MAX_USER_LEXICONS 16
 #define MOD "run"
 
@@ -48,6 +50,8 @@ typedef struct job {
 	rd_kafka_message_t *msg;
 	fs_ptrack_t *pt;
 	uint64_t seq;
+	uint64_t t0_us;     /* when it was consumed */
+	runner_t *r;
 	atomic_int pending; /* unacknowledged outputs + the worker's hold */
 } job_t;
 
@@ -104,6 +108,9 @@ struct runner {
 	/* counters */
 	atomic_ulong consumed, scored, alerts, dlq, acked, produce_failures, retried;
 	atomic_long lag;
+	/* latency from consumption to the last acknowledged output */
+	atomic_ulong lat[LAT_BUCKETS];
+	atomic_ulong first_us, last_us;
 	/* exactly-once: positions dispatched since the last transaction */
 	rd_kafka_topic_partition_list_t *positions;
 };
@@ -113,6 +120,41 @@ static double now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Latency buckets: 0.1 ms wide up to 100 ms, then 10 ms wide up to 10 s. */
+static void lat_record(runner_t *r, uint64_t us)
+{
+	size_t b = us < 100000 ? us / 100 : 1000 + ((us - 100000) / 10000 < 999 ? (us - 100000) / 10000 : 999);
+	atomic_fetch_add(&r->lat[b], 1);
+}
+
+static double lat_percentile(runner_t *r, double q)
+{
+	unsigned long total = 0, seen = 0;
+	size_t b;
+
+	for (b = 0; b < LAT_BUCKETS; b++) {
+		total += atomic_load(&r->lat[b]);
+	}
+	if (!total) {
+		return 0;
+	}
+	for (b = 0; b < LAT_BUCKETS; b++) {
+		seen += atomic_load(&r->lat[b]);
+		if ((double)seen >= q * (double)total) {
+			/* upper edge of the bucket, in ms */
+			return b < 1000 ? (double)(b + 1) * 0.1 : 100.0 + (double)(b - 999) * 10.0;
+		}
+	}
+	return 10000;
 }
 
 /* ------------------------------------------------------------------ */
@@ -211,9 +253,12 @@ static void wqueue_close(wqueue_t *q)
 static void job_release(job_t *job)
 {
 	if (atomic_fetch_sub(&job->pending, 1) == 1) {
+		uint64_t t = now_us();
 		if (job->pt) {
 			fs_ptrack_done(job->pt, job->seq);
 		}
+		lat_record(job->r, t - job->t0_us);
+		atomic_store(&job->r->last_us, t);
 		free(job);
 	}
 }
@@ -336,6 +381,11 @@ static void process(worker_t *w, job_t *job)
 	fs_err_t err;
 	const char *why = NULL;
 
+	if (r->cfg->passthrough) {
+		produce(r, r->t_scored, msg->key, msg->key_len, msg->payload, msg->len, copy_headers(msg), job);
+		atomic_fetch_add(&r->scored, 1);
+		return;
+	}
 	err = fs_ingest_decode(&w->ing, &r->iopts, msg->payload, msg->len, &in, &errpos, errstr, sizeof(errstr));
 	if (err == FS_OK) {
 		err = fs_score(r->engine, w->scr, in.text, in.text_len, &res, &errpos);
@@ -867,6 +917,23 @@ static void summary(runner_t *r, double *last_t, unsigned long *last_in, unsigne
 	*last_out = out;
 }
 
+/* Final figures: throughput from first consumption to last acknowledgement,
+ * latency percentiles and peak RSS. */
+static void report(runner_t *r)
+{
+	struct rusage ru;
+	uint64_t first = atomic_load(&r->first_us), last = atomic_load(&r->last_us);
+	unsigned long n = atomic_load(&r->consumed);
+	double dt = last > first ? (double)(last - first) / 1e6 : 0;
+
+	getrusage(RUSAGE_SELF, &ru);
+	fs_log(FS_LOG_INFO, "summary",
+	       "total: %lu messages in %.2f s: %.0f msg/s; latency (consume to acknowledged output) p50 %.1f ms, "
+	       "p99 %.1f ms; peak RSS %.1f MB",
+	       n, dt, dt > 0 ? (double)n / dt : 0.0, lat_percentile(r, 0.50), lat_percentile(r, 0.99),
+	       (double)ru.ru_maxrss / 1024.0);
+}
+
 static uint32_t flag_mask(const fs_engine_t *engine, const char *list)
 {
 	const fs_rules_t *rules = fs_engine_rules(engine);
@@ -1017,6 +1084,11 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop)
 			job_t *job;
 			unsigned h;
 
+			if (cfg->max_messages > 0 && (int64_t)atomic_load(&r->consumed) >= cfg->max_messages) {
+				/* past the limit: left uncommitted for the next run */
+				rd_kafka_message_destroy(msg);
+				continue;
+			}
 			if (msg->err) {
 				if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
 					fs_log(FS_LOG_WARN, MOD, "consumer: %s", rd_kafka_message_errstr(msg));
@@ -1032,6 +1104,11 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop)
 				continue;
 			}
 			job->msg = msg;
+			job->r = r;
+			job->t0_us = now_us();
+			if (!atomic_load(&r->first_us)) {
+				atomic_store(&r->first_us, job->t0_us);
+			}
 			atomic_init(&job->pending, 1);
 			if (!r->eos) {
 				job->pt = fs_offsets_partition(r->offs, rd_kafka_topic_name(msg->rkt), msg->partition);
@@ -1054,6 +1131,11 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop)
 			h = (unsigned)msg->partition * 2654435761u;
 			h ^= (unsigned)(uintptr_t)msg->rkt >> 4;
 			wqueue_push(&r->workers[h % (unsigned)r->nworkers].q, job);
+		}
+		if (cfg->max_messages > 0 && (int64_t)atomic_load(&r->consumed) >= cfg->max_messages) {
+			fs_log(FS_LOG_INFO, MOD, "consumed %lld messages (pipeline.max_messages): stopping",
+			       (long long)cfg->max_messages);
+			break;
 		}
 		t = now_s();
 		if (r->eos) {
@@ -1113,6 +1195,7 @@ out:
 		rd_kafka_consumer_close(r->consumer);
 		if (status == 0) {
 			summary(r, &last_summary, &last_in, &last_out);
+			report(r);
 		}
 	}
 	if (r->t_scored) {

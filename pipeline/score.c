@@ -807,7 +807,7 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 				it->tok = (uint32_t)first;
 				it->ntok = (uint32_t)(last - first + 1);
 				it->start = t->map[ms];
-				it->end = t->mapend[me - 1];
+				it->end = t->map[me];
 				it->what = rule->name;
 				it->what_len = (uint32_t)strlen(rule->name);
 				it->valence = rule->valence;

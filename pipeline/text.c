@@ -21,7 +21,6 @@ void fs_text_free(fs_text_t *text)
 {
 	free(text->norm);
 	free(text->map);
-	free(text->mapend);
 	free(text->tok);
 	free(text->elong);
 	fs_text_init(text);
@@ -140,6 +139,17 @@ static int is_symbol_cp(uint32_t cp)
 	       (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0xFEFF || (cp >= 0xFFF0 && cp <= 0xFFFF);
 }
 
+/* ASCII classes: 1 letter or digit, 2 word character (letter, digit, '_') */
+static const unsigned char ascii_class[256] = {
+	['0'] = 3, ['1'] = 3, ['2'] = 3, ['3'] = 3, ['4'] = 3, ['5'] = 3, ['6'] = 3, ['7'] = 3, ['8'] = 3, ['9'] = 3,
+	['a'] = 3, ['b'] = 3, ['c'] = 3, ['d'] = 3, ['e'] = 3, ['f'] = 3, ['g'] = 3, ['h'] = 3, ['i'] = 3, ['j'] = 3,
+	['k'] = 3, ['l'] = 3, ['m'] = 3, ['n'] = 3, ['o'] = 3, ['p'] = 3, ['q'] = 3, ['r'] = 3, ['s'] = 3, ['t'] = 3,
+	['u'] = 3, ['v'] = 3, ['w'] = 3, ['x'] = 3, ['y'] = 3, ['z'] = 3,
+	['A'] = 3, ['B'] = 3, ['C'] = 3, ['D'] = 3, ['E'] = 3, ['F'] = 3, ['G'] = 3, ['H'] = 3, ['I'] = 3, ['J'] = 3,
+	['K'] = 3, ['L'] = 3, ['M'] = 3, ['N'] = 3, ['O'] = 3, ['P'] = 3, ['Q'] = 3, ['R'] = 3, ['S'] = 3, ['T'] = 3,
+	['U'] = 3, ['V'] = 3, ['W'] = 3, ['X'] = 3, ['Y'] = 3, ['Z'] = 3, ['_'] = 2,
+};
+
 /* ------------------------------------------------------------------ */
 /* normalisation                                                       */
 
@@ -147,13 +157,14 @@ typedef struct norm_ctx {
 	fs_text_t *t;
 	size_t n;          /* bytes written */
 	int pending_space; /* 0 none, 1 space, 2 newline */
+	uint32_t ws_start; /* original offset where the pending whitespace began */
 } norm_ctx_t;
 
 static fs_err_t grow_norm(fs_text_t *t, size_t need)
 {
 	size_t cap;
 	char *norm;
-	uint32_t *map, *mapend;
+	uint32_t *map;
 
 	if (need <= t->norm_cap) {
 		return FS_OK;
@@ -172,11 +183,6 @@ static fs_err_t grow_norm(fs_text_t *t, size_t need)
 		return FS_ERR_NOMEM;
 	}
 	t->map = map;
-	mapend = realloc(t->mapend, cap * sizeof(*mapend));
-	if (!mapend) {
-		return FS_ERR_NOMEM;
-	}
-	t->mapend = mapend;
 	t->norm_cap = cap;
 	return FS_OK;
 }
@@ -199,80 +205,88 @@ static fs_err_t push_elong(fs_text_t *t, uint32_t pos)
 	return FS_OK;
 }
 
-static inline void put_byte(norm_ctx_t *c, char b, uint32_t os, uint32_t oe)
+static inline void put_byte(norm_ctx_t *c, char b, uint32_t os)
 {
 	fs_text_t *t = c->t;
 	t->norm[c->n] = b;
 	t->map[c->n] = os;
-	t->mapend[c->n] = oe;
 	c->n++;
 }
 
-static inline void flush_space(norm_ctx_t *c, uint32_t os)
+/* The collapsed whitespace maps to where the run began, so that the end of
+ * the token before it (the map of the next byte) excludes the whitespace. */
+static inline void flush_space(norm_ctx_t *c)
 {
 	if (c->pending_space) {
 		if (c->n) {
-			put_byte(c, c->pending_space == 2 ? '\n' : ' ', os, os);
+			put_byte(c, c->pending_space == 2 ? '\n' : ' ', c->ws_start);
 		}
 		c->pending_space = 0;
 	}
 }
 
+static inline void pend_space(norm_ctx_t *c, int kind, uint32_t os)
+{
+	if (!c->pending_space) {
+		c->ws_start = os;
+	}
+	if (kind > c->pending_space) {
+		c->pending_space = kind;
+	}
+}
+
 /* Emit a (possibly decoded) code point with its original span. */
-static fs_err_t emit_cp(norm_ctx_t *c, uint32_t cp, uint32_t os, uint32_t oe)
+static fs_err_t emit_cp(norm_ctx_t *c, uint32_t cp, uint32_t os)
 {
 	char enc[4];
 	int n, k;
 
 	if (cp < 0x80) {
 		if (cp == '\n' || cp == '\r' || cp == '\v' || cp == '\f') {
-			c->pending_space = 2;
+			pend_space(c, 2, os);
 			return FS_OK;
 		}
 		if (cp <= 0x20 || cp == 0x7F) {
-			if (!c->pending_space) {
-				c->pending_space = 1;
-			}
+			pend_space(c, 1, os);
 			return FS_OK;
 		}
-		flush_space(c, os);
+		flush_space(c);
 		if (cp >= 'A' && cp <= 'Z') {
 			cp += 32;
 		}
 		/* cut runs of 3+ identical letters to 2 ("sooooo" -> "soo") */
 		if (cp >= 'a' && cp <= 'z' && c->n >= 2 && c->t->norm[c->n - 1] == (char)cp &&
 		    c->t->norm[c->n - 2] == (char)cp) {
-			c->t->mapend[c->n - 1] = oe;
 			return push_elong(c->t, (uint32_t)c->n - 1);
 		}
-		put_byte(c, (char)cp, os, oe);
+		put_byte(c, (char)cp, os);
 		return FS_OK;
 	}
 	switch (cp) {
 	case 0x2018: case 0x2019: case 0x201B: case 0x02BC: case 0x2032: case 0x00B4:
-		return emit_cp(c, '\'', os, oe);
+		return emit_cp(c, '\'', os);
 	case 0x201C: case 0x201D: case 0x201E: case 0x00AB: case 0x00BB:
-		return emit_cp(c, '"', os, oe);
+		return emit_cp(c, '"', os);
 	case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014: case 0x2212:
-		return emit_cp(c, '-', os, oe);
+		return emit_cp(c, '-', os);
 	case 0x2026:
-		flush_space(c, os);
-		put_byte(c, '.', os, oe);
-		put_byte(c, '.', os, oe);
-		put_byte(c, '.', os, oe);
+		flush_space(c);
+		put_byte(c, '.', os);
+		put_byte(c, '.', os);
+		put_byte(c, '.', os);
 		return FS_OK;
 	case 0x2028: case 0x2029: case 0x0085:
-		c->pending_space = 2;
+		pend_space(c, 2, os);
 		return FS_OK;
 	case 0x00A0: case 0x202F: case 0x205F: case 0x3000: case 0x1680:
-		return emit_cp(c, ' ', os, oe);
+		return emit_cp(c, ' ', os);
 	case 0xFE0E: case 0xFE0F: case 0x200B: case 0xFEFF: case 0x200C: case 0x2060:
 		return FS_OK; /* presentation selectors and zero-width marks carry nothing */
 	default:
 		break;
 	}
 	if (cp >= 0x2000 && cp <= 0x200A) {
-		return emit_cp(c, ' ', os, oe);
+		return emit_cp(c, ' ', os);
 	}
 	if (cp >= 0x1F3FB && cp <= 0x1F3FF) {
 		return FS_OK; /* skin tone modifiers */
@@ -284,10 +298,10 @@ static fs_err_t emit_cp(norm_ctx_t *c, uint32_t cp, uint32_t os, uint32_t oe)
 	} else if (cp >= 0x410 && cp <= 0x42F) {
 		cp += 0x20; /* Cyrillic capitals */
 	}
-	flush_space(c, os);
+	flush_space(c);
 	n = u8enc(cp, enc);
 	for (k = 0; k < n; k++) {
-		put_byte(c, enc[k], os, oe);
+		put_byte(c, enc[k], os);
 	}
 	return FS_OK;
 }
@@ -341,7 +355,7 @@ static size_t html_entity(const char *s, size_t len, uint32_t *cp)
 static fs_err_t normalise(fs_text_t *t, const char *s, size_t len, size_t *errpos)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	norm_ctx_t c = {t, 0, 0};
+	norm_ctx_t c = {t, 0, 0, 0};
 	size_t i = 0;
 	fs_err_t err;
 
@@ -350,33 +364,59 @@ static fs_err_t normalise(fs_text_t *t, const char *s, size_t len, size_t *errpo
 		return err;
 	}
 	t->nelong = 0;
+	t->caps_pairs = 0;
 	while (i < len) {
 		unsigned char b = u[i];
 		uint32_t cp;
 		size_t n;
 
+		if (ascii_class[b] & 1 && !(b >= 'A' && b <= 'Z')) {
+			/* a run of lower-case letters and digits, the bulk of any text */
+			char *o, *o0;
+			uint32_t *m;
+			if (c.pending_space) {
+				flush_space(&c);
+			}
+			o0 = o = t->norm + c.n;
+			m = t->map + c.n;
+			do {
+				if (b >= 'a' && o - t->norm >= 2 && o[-1] == (char)b && o[-2] == (char)b) {
+					if ((err = push_elong(t, (uint32_t)(o - t->norm) - 1)) != FS_OK) {
+						return err;
+					}
+				} else {
+					*o++ = (char)b;
+					*m++ = (uint32_t)i;
+				}
+				b = ++i < len ? u[i] : 0;
+			} while (ascii_class[b] & 1 && !(b >= 'A' && b <= 'Z'));
+			c.n += (size_t)(o - o0);
+			continue;
+		}
 		if (b < 0x80 && b != '&') {
 			/* ASCII fast path */
 			if (b > 0x20 && b != 0x7F) {
 				if (c.pending_space) {
-					flush_space(&c, (uint32_t)i);
+					flush_space(&c);
 				}
 				if (b >= 'A' && b <= 'Z') {
 					b += 32;
 				}
+				if (u[i] >= 'A' && u[i] <= 'Z' && i + 1 < len && u[i + 1] >= 'A' && u[i + 1] <= 'Z') {
+					t->caps_pairs = 1; /* some word may be written in capitals */
+				}
 				if (b >= 'a' && b <= 'z' && c.n >= 2 && t->norm[c.n - 1] == (char)b &&
 				    t->norm[c.n - 2] == (char)b) {
-					t->mapend[c.n - 1] = (uint32_t)i + 1;
 					if ((err = push_elong(t, (uint32_t)c.n - 1)) != FS_OK) {
 						return err;
 					}
 				} else {
-					put_byte(&c, (char)b, (uint32_t)i, (uint32_t)i + 1);
+					put_byte(&c, (char)b, (uint32_t)i);
 				}
 				i++;
 				continue;
 			}
-			if ((err = emit_cp(&c, b, (uint32_t)i, (uint32_t)i + 1)) != FS_OK) {
+			if ((err = emit_cp(&c, b, (uint32_t)i)) != FS_OK) {
 				return err;
 			}
 			i++;
@@ -397,15 +437,14 @@ static fs_err_t normalise(fs_text_t *t, const char *s, size_t len, size_t *errpo
 				return FS_ERR_UTF8;
 			}
 		}
-		if ((err = emit_cp(&c, cp, (uint32_t)i, (uint32_t)(i + n))) != FS_OK) {
+		if ((err = emit_cp(&c, cp, (uint32_t)i)) != FS_OK) {
 			return err;
 		}
 		i += n;
 	}
 	t->norm_len = c.n;
 	t->norm[c.n] = '\0';
-	t->map[c.n] = (uint32_t)len;
-	t->mapend[c.n] = (uint32_t)len;
+	t->map[c.n] = c.pending_space ? c.ws_start : (uint32_t)len;
 	return FS_OK;
 }
 
@@ -414,7 +453,7 @@ static fs_err_t normalise(fs_text_t *t, const char *s, size_t len, size_t *errpo
 
 static inline int is_alnum(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+	return ascii_class[c] & 1;
 }
 
 static inline int is_digit(unsigned char c)
@@ -444,7 +483,7 @@ static inline int word_char_at(const fs_text_t *t, size_t i, int *n)
 
 	if (c < 0x80) {
 		*n = 1;
-		return is_alnum(c) || c == '_';
+		return ascii_class[c] & 2;
 	}
 	return word_char_slow(t, i, n);
 }
@@ -466,7 +505,7 @@ static fs_err_t push_tok(fs_text_t *t, uint8_t kind, size_t start, size_t end, u
 	tok->start = (uint32_t)start;
 	tok->end = (uint32_t)end;
 	tok->ostart = t->map[start];
-	tok->oend = t->mapend[end - 1];
+	tok->oend = t->map[end];
 	tok->kind = kind;
 	tok->flags = flags;
 	tok->nexcl = 0;
@@ -614,7 +653,9 @@ static fs_err_t tokenise(fs_text_t *t)
 				start = ++i;
 			}
 			while (i < len) {
-				if (word_char_at(t, i, &n)) {
+				if (ascii_class[u[i]] & 2) {
+					i++; /* the common case, before the general test */
+				} else if (word_char_at(t, i, &n)) {
 					i += (size_t)n;
 				} else if (u[i] == '\'' && i + 1 < len && i > start && is_alnum(u[i + 1])) {
 					i++; /* inner apostrophe: don't, i'm */
@@ -811,6 +852,8 @@ fs_err_t fs_text_process(fs_text_t *text, const char *s, size_t len, size_t *err
 		text->ntok = 0;
 		return err;
 	}
-	mark_caps(text, s);
+	if (text->caps_pairs) {
+		mark_caps(text, s); /* only then can a word be written in capitals */
+	}
 	return FS_OK;
 }

@@ -77,6 +77,8 @@ typedef struct fs_config {
 	int64_t shutdown_timeout_ms; /**< 30000 */
 	int64_t summary_interval_ms; /**< 10000: periodic summary line on stderr; 0 off */
 	int64_t txn_interval_ms; /**< 100: exactly-once transaction length */
+	int64_t max_messages;   /**< 0: stop cleanly after consuming this many messages */
+	int passthrough;        /**< 1: copy input to the scored topic unscored (benchmarks) */
 	/* [broker] embedded mock cluster */
 	int broker_partitions;  /**< 4: partitions per default topic */
 	/* [log] */

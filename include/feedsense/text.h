@@ -42,15 +42,16 @@ typedef struct fs_token {
 typedef struct fs_text {
 	char *norm;          /**< normalised text, NUL-terminated */
 	size_t norm_len;
-	uint32_t *map;       /**< map[k]: original offset where norm byte k's source starts */
-	uint32_t *mapend;    /**< mapend[k]: original offset where it ends */
+	uint32_t *map;       /**< map[k]: original offset where norm byte k's source starts;
+				  map[k + 1] is where it ends (map has norm_len + 1 entries) */
 	size_t norm_cap;
 	fs_token_t *tok;
 	size_t ntok, tok_cap;
 	uint32_t *elong;     /**< norm offsets where an elongation was cut */
 	size_t nelong, elong_cap;
 	unsigned ncaps_words;  /**< words written all in capitals */
-	unsigned nlower_words; /**< words with a lower-case letter */
+	unsigned nlower_words; /**< words with a lower-case letter (counted when ncaps_words > 0) */
+	int caps_pairs;        /**< the original has two adjacent ASCII capitals somewhere */
 } fs_text_t;
 
 /** @brief Initialise empty scratch (no allocation). */

@@ -90,7 +90,7 @@ static void test_contraction_typographic(void **state)
 	/* the "'" byte maps back to the whole 3-byte apostrophe */
 	assert_int_equal(t->norm[6], '\'');
 	assert_int_equal(t->map[6], 6);
-	assert_int_equal(t->mapend[6], 9);
+	assert_int_equal(t->map[7], 9);
 	/* the token after it is shifted by the two extra bytes */
 	assert_tok(t, 2, FS_TOK_WORD, "ok");
 	assert_int_equal(t->tok[2].start, 9);

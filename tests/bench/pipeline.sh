@@ -1,0 +1,66 @@
+#!/bin/sh
+# make bench-pipeline: end-to-end throughput and latency of `feedsense run`
+# over the embedded broker, in one run:
+#   1. passthrough (no decoding or scoring): the ceiling Kafka I/O sets here;
+#   2. scored, at-least-once, over the same backlog;
+#   3. latency below saturation: scored while the input arrives at a fixed rate.
+# The mock cluster keeps only about 5 MiB per partition, so the input is
+# spread over 64 partitions (about 3.5 MB each) and its end offsets are
+# checked before the runs, so nothing was dropped before it was read.
+# Usage: pipeline.sh BENCH_BINARY FEEDSENSE_BINARY [MESSAGES]
+set -eu
+bench=$1
+FS=$2
+N=${3:-1000000}
+RATE_N=${RATE_N:-100000}
+RATE=${RATE:-50000}
+tmp=$(mktemp -d)
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+corpus=$(ls tests/data/corpus/*.jsonl)
+
+"$bench" --messages "$N" --write-ndjson "$tmp/in.ndjson" $corpus >/dev/null
+"$bench" --messages "$RATE_N" --write-ndjson "$tmp/rate.ndjson" $corpus >/dev/null
+bytes=$(wc -c <"$tmp/in.ndjson")
+"$FS" broker --topics feedback:64,feedback.scored:64,feedback.alerts:16,feedback.dlq:4,paced:16 >"$tmp/addr" 2>"$tmp/broker.log" &
+pids="$pids $!"
+i=0
+while [ ! -s "$tmp/addr" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+addr=$(head -1 "$tmp/addr")
+echo "== bench-pipeline: $N messages, $(awk -v b="$bytes" -v n="$N" 'BEGIN{printf "%.0f", b/n}') bytes each on average, embedded broker at $addr, $(nproc) cores"
+"$FS" produce --brokers "$addr" -X queue.buffering.max.messages=1000000 -X linger.ms=20 feedback "$tmp/in.ndjson" 2>"$tmp/produce.log" \
+	|| { cat "$tmp/produce.log"; exit 1; }
+tail -1 "$tmp/produce.log"
+
+run() { # run NAME GROUP MAX PASSTHROUGH: prints the pipeline's own total line
+	FEEDSENSE_PIPELINE_MAX_MESSAGES=$3 FEEDSENSE_PIPELINE_PASSTHROUGH=$4 \
+		"$FS" run --brokers "$addr" --group "$2" --input "${INPUT:-feedback}" \
+		-X queue.buffering.max.messages=1000000 >"$tmp/$1.log" 2>&1 || { cat "$tmp/$1.log"; exit 1; }
+	line=$(grep "total:" "$tmp/$1.log" | tail -1 | sed 's/.*total: //')
+	[ -n "$line" ] || { cat "$tmp/$1.log"; exit 1; }
+	echo "$1: $line"
+	n=$(echo "$line" | sed 's/ messages.*//')
+	[ "$n" -eq "$3" ] || { echo "bench-pipeline: $1 consumed $n of $3 messages" >&2; exit 1; }
+	echo "$line" | sed 's/.*s: \([0-9]*\) msg\/s.*/\1/' >"$tmp/$1.rate"
+}
+
+run passthrough bench-pass "$N" 1
+run scored bench-scored "$N" 0
+pass=$(cat "$tmp/passthrough.rate")
+scored=$(cat "$tmp/scored.rate")
+awk -v p="$pass" -v s="$scored" 'BEGIN { printf "scored/passthrough: %.0f%%\n", 100 * s / p }'
+
+# latency below saturation: the input arrives at $RATE msg/s while the pipeline runs
+FEEDSENSE_PIPELINE_MAX_MESSAGES=$RATE_N "$FS" run --brokers "$addr" --group bench-paced --input paced \
+	>"$tmp/paced.log" 2>&1 &
+ppid=$!
+pids="$pids $ppid"
+sleep 4
+"$FS" produce --brokers "$addr" --rate "$RATE" paced "$tmp/rate.ndjson" 2>"$tmp/produce-paced.log"
+wait "$ppid" || { cat "$tmp/paced.log"; exit 1; }
+echo "paced at $RATE msg/s: $(grep 'total:' "$tmp/paced.log" | tail -1 | sed 's/.*total: //')"
