@@ -72,6 +72,7 @@ void fs_diag_report(fs_diag_t *diag, int is_error, const char *fmt, ...)
 
 static const char *mod_names[] = {
 	"none", "booster", "negator", "contrast", "concessive", "polite", "interrogative", "hypothetical", "ignore",
+	"request",
 };
 
 int fs_mod_parse(const char *s, size_t len)
@@ -497,7 +498,7 @@ fs_err_t fs_lexicon_load_modifiers(fs_lexicon_t *lex, const char *name, const ch
 		mod = fs_mod_parse(tab + 1, (size_t)((tab2 ? tab2 : end) - tab - 1));
 		if (mod < 0) {
 			PROBLEM("%s:%u: unknown modifier kind '%.*s' (booster, negator, contrast, concessive, polite, "
-				"interrogative, hypothetical, ignore)",
+				"interrogative, hypothetical, ignore, request)",
 				name, it.lineno, (int)((tab2 ? tab2 : end) - tab - 1), tab + 1);
 		}
 		if (mod == FS_MOD_BOOSTER) {
@@ -695,8 +696,8 @@ void fs_lexicon_prefixes(const fs_lexicon_t *lex, const char *w, size_t len,
 	size_t n;
 	uint64_t h;
 
-	if (len < 4 || !lex->prefix_lens) {
-		return; /* a prefix is shorter than the word it matches */
+	if (len < 3 || !lex->prefix_lens) {
+		return; /* prefixes have at least 3 bytes */
 	}
 	b = ((uint32_t)k[0] << 8 ^ (uint32_t)k[1] << 4 ^ k[2]) * 2654435761u >> 16;
 	if (!(lex->prefix_bloom[b >> 6] & (1ULL << (b & 63)))) {
@@ -704,7 +705,7 @@ void fs_lexicon_prefixes(const fs_lexicon_t *lex, const char *w, size_t len,
 	}
 	h = fs_hash_update(FS_HASH_INIT, w, 3);
 	lens = lex->prefix_lens;
-	for (n = 3; n < len && n < 32; n++) {
+	for (n = 3; n <= len && n < 32; n++) { /* "refund*" matches "refund" too */
 		if (n > 3) {
 			h = fs_hash_update(h, w + n - 1, 1);
 		}

@@ -91,7 +91,7 @@ typedef struct tinfo {
 	float w;         /* clause weight */
 	uint16_t wmods;  /* FS_XM_* explaining w */
 	uint8_t covered; /* inside a valence rule match */
-	uint8_t polite;
+	uint8_t polite;  /* 1 gratitude ("thanks"), 2 request ("please") */
 } tinfo_t;
 
 typedef struct catacc {
@@ -879,6 +879,8 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 			it->valence = best->valence;
 			if (best->mod == FS_MOD_POLITE) {
 				ti[i].polite = 1;
+			} else if (best->mod == FS_MOD_REQUEST) {
+				ti[i].polite = 2;
 			}
 		}
 		i += blen;
@@ -1005,21 +1007,23 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 		}
 	}
 
-	/* 7. politeness (before emphasis, which follows the sentence sums) */
+	/* 7. politeness (before emphasis, which follows the sentence sums):
+	 * gratitude counts unless the rest is negative or the text asks a
+	 * question ("thanks in advance" under a question); a request word
+	 * counts only when the rest is positive */
 	rest = 0;
 	for (k = 0; k < scr->nitems; k++) {
 		if (!ti[scr->items[k].tok].polite) {
 			rest += scr->items[k].score;
 		}
 	}
-	if (rest < 0 || (rest == 0 && has_question)) {
-		for (k = 0; k < scr->nitems; k++) {
-			fs_explain_t *it = &scr->items[k];
-			if (ti[it->tok].polite) {
-				it->score = 0;
-				it->local = 0;
-				it->mods |= FS_XM_POLITE;
-			}
+	for (k = 0; k < scr->nitems; k++) {
+		fs_explain_t *it = &scr->items[k];
+		uint8_t kind = ti[it->tok].polite;
+		if (kind && (rest < 0 || (kind == 2 && rest == 0) || (kind == 1 && rest == 0 && has_question))) {
+			it->score = 0;
+			it->local = 0;
+			it->mods |= FS_XM_POLITE;
 		}
 	}
 
