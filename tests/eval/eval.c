@@ -261,12 +261,10 @@ int main(int argc, char **argv)
 			perror(gate);
 			return 2;
 		}
-		while (fscanf(fp, " %63s %lf", name, &min) == 2) {
+		char line[256];
+		while (fgets(line, sizeof(line), fp)) {
 			double v;
-			if (name[0] == '#') {
-				int ch;
-				while ((ch = fgetc(fp)) != EOF && ch != '\n') {
-				}
+			if (line[0] == '#' || sscanf(line, "%63s %lf", name, &min) != 2) {
 				continue;
 			}
 			v = metric(m, name);
