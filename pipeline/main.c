@@ -157,6 +157,30 @@ static int is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* A lone argument that is not an existing file is a text to score, unless it
+ * looks like a path (a '/' or a file extension and no spaces): then it is a
+ * missing file, reported as such. */
+static int looks_like_path(const char *s)
+{
+	const char *dot = strrchr(s, '.'), *p;
+
+	if (strpbrk(s, " \t\n")) {
+		return 0;
+	}
+	if (strchr(s, '/')) {
+		return 1;
+	}
+	if (!dot || dot == s || !dot[1]) {
+		return 0;
+	}
+	for (p = dot + 1; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))) {
+			return 0;
+		}
+	}
+	return p - dot - 1 <= 6;
+}
+
 static int parse_double(const char *s, double *out)
 {
 	char *end;
@@ -248,7 +272,8 @@ static int cmd_score(int argc, char **argv)
 		fprintf(stderr, "feedsense score: --neg-threshold must not exceed --pos-threshold\n");
 		return 2;
 	}
-	if (!text && optind == argc - 1 && strcmp(argv[optind], "-") != 0 && !is_file(argv[optind])) {
+	if (!text && optind == argc - 1 && strcmp(argv[optind], "-") != 0 && !is_file(argv[optind]) &&
+	    !looks_like_path(argv[optind])) {
 		text = argv[optind++];
 	}
 	if (fs_engine_new(&eopts, &engine, errstr, sizeof(errstr)) != FS_OK) {
