@@ -374,16 +374,23 @@ typedef struct trig_ctx {
 	uint32_t tok;
 } trig_ctx_t;
 
-static void apply_triggers(fs_scratch_t *scr, const fs_lexent_t *e, uint32_t tok)
+/* Wake up what entry @p e triggers; @p what names the match for the
+ * explanation (NULL: the entry's key). */
+static void apply_triggers_as(fs_scratch_t *scr, const fs_lexent_t *e, uint32_t tok, const char *what,
+			      uint32_t what_len)
 {
 	const fs_lexicon_t *lex = scr->engine->lex;
 	const uint32_t *trig = fs_lexicon_triggers(lex, e);
 	unsigned k;
 
+	if (!what) {
+		what = fs_lexicon_key(lex, e);
+		what_len = e->keylen;
+	}
 	for (k = 0; k < e->ntrig; k++) {
 		uint32_t t = trig[k];
 		if (t & FS_TRIG_CATEGORY) {
-			cat_hit(scr, t & ~FS_TRIG_CATEGORY, tok, fs_lexicon_key(lex, e), e->keylen);
+			cat_hit(scr, t & ~FS_TRIG_CATEGORY, tok, what, what_len);
 		} else if (!(scr->rulebits[t >> 6] & (1ULL << (t & 63)))) {
 			scr->rulebits[t >> 6] |= 1ULL << (t & 63);
 			scr->rulelist[scr->nrulelist++] = t;
@@ -391,10 +398,17 @@ static void apply_triggers(fs_scratch_t *scr, const fs_lexent_t *e, uint32_t tok
 	}
 }
 
+static void apply_triggers(fs_scratch_t *scr, const fs_lexent_t *e, uint32_t tok)
+{
+	apply_triggers_as(scr, e, tok, NULL, 0);
+}
+
+/* A prefix match ("subscri*") is explained by the word it matched. */
 static void on_prefix(void *opaque, const fs_lexent_t *e)
 {
 	trig_ctx_t *c = opaque;
-	apply_triggers(c->scr, e, c->tok);
+	const fs_token_t *tok = &c->scr->text.tok[c->tok];
+	apply_triggers_as(c->scr, e, c->tok, fs_tok_ptr(&c->scr->text, tok), (uint32_t)fs_tok_len(tok));
 }
 
 /* Look a single word token up, with fallbacks. */
