@@ -8,6 +8,12 @@
 #include "feedsense/event.h"
 #include "feedsense/text.h"
 
+const fs_event_fields_t fs_event_fields_default = {
+	"text", "id", "timestamp", "channel", "customer_id", "locale", "rating",
+};
+
+static const char *const meta_names[FS_EVENT_META_N] = {"timestamp", "channel", "customer_id", "locale", "rating"};
+
 void fs_event_in_clear(fs_event_in_t *in)
 {
 	if (in->root) {
@@ -38,9 +44,24 @@ fs_err_t fs_event_decode_plain(const char *data, size_t len, fs_event_in_t *in, 
 fs_err_t fs_event_decode_json(const char *data, size_t len, const char *text_field, fs_event_in_t *in,
 			      size_t *errpos, char *errstr, size_t errstr_size)
 {
+	fs_event_fields_t f = fs_event_fields_default;
+	fs_err_t err;
+
+	f.text = text_field;
+	err = fs_event_decode_json_fields(data, len, &f, in, errpos, errstr, errstr_size);
+	in->fields = NULL; /* f lives on this stack frame */
+	return err;
+}
+
+fs_err_t fs_event_decode_json_fields(const char *data, size_t len, const fs_event_fields_t *fields,
+				     fs_event_in_t *in, size_t *errpos, char *errstr, size_t errstr_size)
+{
+	const char *text_field = fields->text;
+	const char *metaf[FS_EVENT_META_N] = {fields->timestamp, fields->channel, fields->customer, fields->locale,
+					      fields->rating};
 	json_error_t jerr;
 	json_t *root, *text, *id;
-	size_t pos = 0;
+	size_t pos = 0, k;
 
 	memset(in, 0, sizeof(*in));
 	*errpos = SIZE_MAX;
@@ -72,7 +93,11 @@ fs_err_t fs_event_decode_json(const char *data, size_t len, const char *text_fie
 	}
 	in->text = json_string_value(text);
 	in->text_len = json_string_length(text);
-	id = json_object_get(root, "id");
+	in->fields = fields;
+	for (k = 0; k < FS_EVENT_META_N; k++) {
+		in->meta[k] = metaf[k] && *metaf[k] ? json_object_get(root, metaf[k]) : NULL;
+	}
+	id = json_object_get(root, fields->id && *fields->id ? fields->id : "id");
 	if (json_is_string(id)) {
 		in->id = json_string_value(id);
 		in->id_len = json_string_length(id);
@@ -204,12 +229,26 @@ void fs_event_write_scored(fs_buf_t *out, const fs_engine_t *engine, const fs_re
 	fs_buf_putc(out, '}');
 	if (in->root) {
 		json_t *root = (json_t *)in->root;
-		const char *key;
+		const char *key, *id_field = in->fields && in->fields->id ? in->fields->id : "id";
 		json_t *val;
 		int any = 0;
+		for (k = 0; k < FS_EVENT_META_N; k++) {
+			if (!in->meta[k]) {
+				continue;
+			}
+			fs_buf_puts(out, any ? ",\"" : ",\"meta\":{\"");
+			any = 1;
+			fs_buf_puts(out, meta_names[k]);
+			fs_buf_puts(out, "\":");
+			json_dump_callback((json_t *)in->meta[k], dump_cb, out, JSON_COMPACT | JSON_ENCODE_ANY);
+		}
+		if (any) {
+			fs_buf_putc(out, '}');
+		}
+		any = 0;
 		json_object_foreach(root, key, val)
 		{
-			if (!strcmp(key, text_field) || !strcmp(key, "id")) {
+			if (!strcmp(key, text_field) || !strcmp(key, id_field)) {
 				continue;
 			}
 			fs_buf_puts(out, any ? "," : ",\"input\":{");

@@ -119,7 +119,13 @@ fs_err_t fs_ingest_decode(fs_ingest_t *ing, const fs_ingest_opts_t *opts, const 
 	}
 	json = opts->format == FS_FORMAT_JSON || (opts->format == FS_FORMAT_AUTO && p[i] == '{');
 	if (json) {
-		err = fs_event_decode_json((const char *)p, len, opts->text_field, in, errpos, errstr, errstr_size);
+		if (opts->fields) {
+			err = fs_event_decode_json_fields((const char *)p, len, opts->fields, in, errpos, errstr,
+							  errstr_size);
+		} else {
+			err = fs_event_decode_json((const char *)p, len, opts->text_field, in, errpos, errstr,
+						   errstr_size);
+		}
 	} else {
 		err = fs_event_decode_plain((const char *)p, len, in, errpos, errstr, errstr_size);
 	}

@@ -97,6 +97,7 @@ struct runner {
 	worker_t *workers;
 	int nworkers;
 	fs_ingest_opts_t iopts;
+	fs_event_fields_t fields;
 	uint32_t alert_flags;
 	int eos;
 	pthread_t poll_th;
@@ -1006,6 +1007,14 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop)
 	pthread_mutex_init(&r->retry_mu, NULL);
 	r->iopts.format = cfg->format;
 	r->iopts.text_field = cfg->text_field;
+	r->fields.text = cfg->text_field;
+	r->fields.id = cfg->id_field;
+	r->fields.timestamp = cfg->timestamp_field;
+	r->fields.channel = cfg->channel_field;
+	r->fields.customer = cfg->customer_field;
+	r->fields.locale = cfg->locale_field;
+	r->fields.rating = cfg->rating_field;
+	r->iopts.fields = &r->fields;
 	r->iopts.max_text_bytes = (size_t)cfg->max_text_bytes;
 	r->iopts.max_message_bytes = (size_t)cfg->max_message_bytes;
 	r->positions = rd_kafka_topic_partition_list_new(16);

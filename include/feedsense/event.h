@@ -14,6 +14,22 @@
 
 #define FS_EVENT_SCHEMA "feedsense.scored.v1"
 
+/** Names of the JSON input fields the pipeline knows (configurable). */
+typedef struct fs_event_fields {
+	const char *text;      /**< "text" */
+	const char *id;        /**< "id" */
+	const char *timestamp; /**< "timestamp" */
+	const char *channel;   /**< "channel" */
+	const char *customer;  /**< "customer_id" */
+	const char *locale;    /**< "locale" */
+	const char *rating;    /**< "rating" */
+} fs_event_fields_t;
+
+/** The defaults above. */
+extern const fs_event_fields_t fs_event_fields_default;
+
+#define FS_EVENT_META_N 5 /**< timestamp, channel, customer, locale, rating */
+
 /** A decoded input message. Borrowed views stay valid until fs_event_in_clear(). */
 typedef struct fs_event_in {
 	const char *text;   /**< UTF-8 text to score */
@@ -21,6 +37,8 @@ typedef struct fs_event_in {
 	const char *id;     /**< the input's id, or NULL */
 	size_t id_len;
 	void *root;         /**< the parsed JSON object (json_t *), or NULL for plain text */
+	const fs_event_fields_t *fields; /**< the field names used to decode it */
+	void *meta[FS_EVENT_META_N];     /**< json_t * of the known fields found, or NULL */
 	char idbuf[32];     /**< numeric ids are formatted here */
 } fs_event_in_t;
 
@@ -39,6 +57,14 @@ typedef struct fs_event_source {
  */
 fs_err_t fs_event_decode_json(const char *data, size_t len, const char *text_field, fs_event_in_t *in,
 			      size_t *errpos, char *errstr, size_t errstr_size);
+
+/**
+ * @brief Same with every known field name given: the text and id fields are
+ *        picked as above, and the timestamp, channel, customer, locale and
+ *        rating fields, when present, are written into the event's "meta".
+ */
+fs_err_t fs_event_decode_json_fields(const char *data, size_t len, const fs_event_fields_t *fields,
+				     fs_event_in_t *in, size_t *errpos, char *errstr, size_t errstr_size);
 
 /** @brief Decode plain UTF-8 text. Same errors as above for invalid UTF-8. */
 fs_err_t fs_event_decode_plain(const char *data, size_t len, fs_event_in_t *in, size_t *errpos, char *errstr,

@@ -15,6 +15,7 @@
 typedef struct fs_ingest_opts {
 	int format;               /**< fs_input_format_t: auto, json, plain */
 	const char *text_field;   /**< "text" */
+	const fs_event_fields_t *fields; /**< all field names; NULL: defaults with text_field */
 	size_t max_text_bytes;    /**< decoded text limit */
 	size_t max_message_bytes; /**< raw payload and inflated payload limit */
 } fs_ingest_opts_t;
