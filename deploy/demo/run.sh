@@ -8,17 +8,22 @@ FS=${1:-bin/feedsense}
 RATE=${DEMO_RATE:-5}
 dir=$(mktemp -d)
 pids=""
+broker=""
 cleanup() {
 	trap - EXIT INT TERM
+	# clients first, then the pipeline (it finishes its in-flight work), the broker last
 	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
+	wait $pids 2>/dev/null || true
+	[ -n "$broker" ] && kill "$broker" 2>/dev/null && wait "$broker" 2>/dev/null
 	echo
-	echo "demo stopped; pipeline log kept in $dir/pipeline.log"
+	tail -3 "$dir/pipeline.log" | sed 's/^/  /'
+	echo "demo stopped; logs kept in $dir"
 }
 trap cleanup EXIT INT TERM
 
-"$FS" broker >"$dir/broker.addr" 2>"$dir/broker.log" &
-pids="$pids $!"
+# its own session, so that Ctrl-C reaches the clients and not the broker
+setsid "$FS" broker >"$dir/broker.addr" 2>"$dir/broker.log" &
+broker=$!
 i=0
 while [ ! -s "$dir/broker.addr" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 addr=$(head -1 "$dir/broker.addr")
@@ -37,6 +42,6 @@ pids="$pids $!"
 "$FS" produce --brokers "$addr" --rate "$RATE" --loop --key-field id feedback deploy/demo/feedback.ndjson \
 	>"$dir/feed.log" 2>&1 &
 pids="$pids $!"
-"$FS" watch --brokers "$addr" feedback.scored,feedback.alerts,feedback.dlq &
+"$FS" watch --brokers "$addr" feedback.scored,feedback.alerts,feedback.dlq 2>"$dir/watch.log" &
 pids="$pids $!"
 wait
