@@ -708,7 +708,12 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 			}
 		}
 		for (i = 0; i < parts->cnt; i++) {
-			fs_offsets_forget(r->offs, parts->elems[i].topic, parts->elems[i].partition);
+			/* a tracker still referenced by unfinished messages (the drain
+			 * timed out) is kept: their delivery reports still land in it */
+			fs_ptrack_t *pt = fs_offsets_partition(r->offs, parts->elems[i].topic, parts->elems[i].partition);
+			if (pt && fs_ptrack_inflight(pt) == 0) {
+				fs_offsets_forget(r->offs, parts->elems[i].topic, parts->elems[i].partition);
+			}
 		}
 		if (cooperative) {
 			error = rd_kafka_incremental_unassign(rk, parts);
