@@ -748,6 +748,9 @@ static int cmd_broker(int argc, char **argv)
 	fflush(stdout);
 	fs_log(FS_LOG_INFO, "broker", "embedded broker (librdkafka mock cluster, %d broker(s), in memory) at %s", nbrokers,
 	       fs_broker_bootstraps(broker));
+	/* unbuffered: poll() on fd 0 must see every line not yet read, so two
+	 * commands arriving in one write are both executed */
+	setvbuf(stdin, NULL, _IONBF, 0);
 	while (!stop_flag) {
 		if (control) {
 			struct pollfd pfd = {0, POLLIN, 0};

@@ -100,10 +100,12 @@ struct runner {
 	fs_event_fields_t fields;
 	uint32_t alert_flags;
 	int eos;
+	size_t max_output; /* the producer's message.max.bytes */
 	pthread_t poll_th;
 	int poll_started;
 	atomic_int poll_stop;
 	atomic_int fatal;
+	int assigned_once; /* the rebalance callback assigned partitions at least once */
 	pthread_mutex_t retry_mu;
 	retry_t *retries;
 	/* counters */
@@ -410,6 +412,13 @@ static void process(worker_t *w, job_t *job)
 		dead_letter(r, job, FS_ERR_NOMEM, "out of memory writing the event", SIZE_MAX);
 		return;
 	}
+	if (w->out.len > r->max_output) {
+		/* it could never be written: the input goes to the dead letters, whole */
+		snprintf(errstr, sizeof(errstr), "scored event of %zu bytes exceeds the %zu-byte output limit",
+			 w->out.len, r->max_output);
+		dead_letter(r, job, FS_ERR_TOO_LARGE, errstr, SIZE_MAX);
+		return;
+	}
 	produce(r, r->t_scored, msg->key, msg->key_len, w->out.p, w->out.len, copy_headers(msg), job);
 	atomic_fetch_add(&r->scored, 1);
 	if (r->t_alerts && wants_alert(r, res, &why)) {
@@ -530,7 +539,28 @@ static int run_retries(runner_t *r)
 		} else if (r->t_alerts && !strcmp(rt->topic, rd_kafka_topic_name(r->t_alerts))) {
 			rkt = r->t_alerts;
 		}
-		if (permanent(rt->err) && rkt != r->t_dlq) {
+		if (permanent(rt->err) && rkt == r->t_dlq) {
+			if (rt->len == 0) {
+				/* not even the headers alone can be written: give up on this one */
+				fs_log(FS_LOG_ERROR, MOD, "dead letter cannot be written (%s): dropped",
+				       rd_kafka_err2str(rt->err));
+				rt->hdrs = hdrs;
+				job_release(rt->job);
+				retry_free(rt);
+				continue;
+			}
+			/* the dead letter itself is refused: keep its headers (error class,
+			 * source topic, partition and offset of the original) without the payload */
+			{
+				char num[32];
+				snprintf(num, sizeof(num), "%zu", rt->len);
+				if (!hdrs) {
+					hdrs = rd_kafka_headers_new(2);
+				}
+				rd_kafka_header_add(hdrs, "feedsense.payload.dropped", -1, num, -1);
+				rt->len = 0;
+			}
+		} else if (permanent(rt->err)) {
 			/* the output can never be written: dead-letter the input instead */
 			char msg[256];
 			if (!hdrs) {
@@ -690,6 +720,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		fs_log(FS_LOG_INFO, MOD, "assigned %d partition(s)", parts->cnt);
+		r->assigned_once = 1;
 		if (cooperative) {
 			error = rd_kafka_incremental_assign(rk, parts);
 		} else {
@@ -856,6 +887,9 @@ static rd_kafka_t *make_client(runner_t *r, rd_kafka_type_t type, const char *bo
 		rc |= set(conf, "batch.num.messages", "10000");
 		rc |= set(conf, "queue.buffering.max.messages", "500000");
 		rc |= set(conf, "queue.buffering.max.kbytes", "262144");
+		/* a dead letter carries a whole input, up to input.max_message_bytes */
+		snprintf(num, sizeof(num), "%lld", (long long)cfg->max_message_bytes + 65536);
+		rc |= set(conf, "message.max.bytes", num);
 		if (r->eos) {
 			snprintf(txid, sizeof(txid), "%s", cfg->transactional_id ? cfg->transactional_id : "");
 			if (!*txid) {
@@ -1036,8 +1070,21 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop)
 		bootstraps = fs_broker_bootstraps(r->broker);
 		fs_log(FS_LOG_INFO, MOD,
 		       "no Kafka cluster configured: started the embedded broker (in memory, for trials) at %s", bootstraps);
+		if (r->eos) {
+			fs_log(FS_LOG_WARN, MOD,
+			       "exactly-once on the embedded broker: librdkafka's mock cluster does not keep offsets "
+			       "committed in transactions nor hide aborted ones; use a real Kafka cluster");
+		}
 	}
 	r->producer = make_client(r, RD_KAFKA_PRODUCER, bootstraps);
+	if (r->producer) {
+		char v[32];
+		size_t vlen = sizeof(v);
+		r->max_output = rd_kafka_conf_get(rd_kafka_conf(r->producer), "message.max.bytes", v, &vlen) ==
+					RD_KAFKA_CONF_OK
+				? (size_t)strtoull(v, NULL, 10) - 4096 /* headers and record overhead */
+				: 1000000 - 4096;
+	}
 	r->consumer = r->producer ? make_client(r, RD_KAFKA_CONSUMER, bootstraps) : NULL;
 	if (!r->consumer) {
 		goto out;
@@ -1191,12 +1238,21 @@ out:
 			eos_commit(r);
 		}
 		do {
-			run_retries(r);
+			if (run_retries(r)) {
+				usleep(100 * 1000);
+			}
 			rd_kafka_flush(r->producer, 500);
 		} while ((rd_kafka_outq_len(r->producer) > 0 || r->retries) && now_s() < deadline);
-		if (rd_kafka_outq_len(r->producer) > 0) {
-			fs_log(FS_LOG_WARN, MOD, "%d outputs not acknowledged at shutdown: their inputs stay uncommitted",
-			       rd_kafka_outq_len(r->producer));
+		{
+			int left = rd_kafka_outq_len(r->producer);
+			retry_t *rt;
+			for (rt = r->retries; rt; rt = rt->next) {
+				left++;
+			}
+			if (left > 0) {
+				fs_log(FS_LOG_WARN, MOD,
+				       "%d outputs not acknowledged at shutdown: their inputs stay uncommitted", left);
+			}
 		}
 	}
 	if (r->consumer) {
@@ -1222,7 +1278,14 @@ out:
 		rd_kafka_topic_destroy(r->t_dlq);
 	}
 	if (r->consumer) {
-		rd_kafka_destroy(r->consumer);
+		if (!r->assigned_once && rd_kafka_version() < 0x020300ff) {
+			/* librdkafka < 2.3.0 aborts destroying a cooperative-sticky member
+			 * that joined but never got its first assignment (librdkafka #4312):
+			 * the consumer is closed; leave its memory to the exiting process */
+			fs_log(FS_LOG_DEBUG, MOD, "consumer closed before its first assignment: not destroyed");
+		} else {
+			rd_kafka_destroy(r->consumer);
+		}
 	}
 	if (r->producer) {
 		rd_kafka_destroy(r->producer);
