@@ -173,6 +173,11 @@ void fs_buf_json_num(fs_buf_t *buf, double v)
 		fs_buf_putc(buf, '0');
 		return;
 	}
+	if (v > 1e14) {
+		v = 1e14; /* beyond llround's range after scaling */
+	} else if (v < -1e14) {
+		v = -1e14;
+	}
 	scaled = (int64_t)llround(v * 10000.0);
 	if (scaled < 0) {
 		fs_buf_putc(buf, '-');

@@ -284,19 +284,23 @@ static fs_lexent_t *table_upsert(fs_lexicon_t *lex, table_t *t, const char *key,
 	return e;
 }
 
+#define KEY_NOMEM (-1)
+#define KEY_BAD_UTF8 (-2)
+
 /*
  * Normalise a term into lex->keybuf: tokenise it like text, keep word, emoji
  * and emoticon tokens, join them with single spaces. Returns the token count
- * (0 if the term has none, -1 on invalid UTF-8 or allocation failure).
+ * (0 if the term has none), KEY_BAD_UTF8 or KEY_NOMEM.
  */
 static int normalise_key(fs_lexicon_t *lex, const char *term, size_t len)
 {
 	size_t k;
 	int ntoks = 0;
+	fs_err_t err;
 
 	fs_buf_reset(&lex->keybuf);
-	if (fs_text_process(&lex->text, term, len, NULL) != FS_OK) {
-		return -1;
+	if ((err = fs_text_process(&lex->text, term, len, NULL)) != FS_OK) {
+		return err == FS_ERR_UTF8 ? KEY_BAD_UTF8 : KEY_NOMEM;
 	}
 	for (k = 0; k < lex->text.ntok; k++) {
 		const fs_token_t *tok = &lex->text.tok[k];
@@ -440,8 +444,11 @@ fs_err_t fs_lexicon_load(fs_lexicon_t *lex, const char *name, const char *data, 
 			v = v * 4.0 / 5.0;
 		}
 		ntoks = normalise_key(lex, line, (size_t)(tab - line));
-		if (ntoks < 0) {
+		if (ntoks == KEY_NOMEM) {
 			return fs_seterr(errstr, errstr_size, FS_ERR_NOMEM, "%s:%u: out of memory", name, it.lineno);
+		}
+		if (ntoks == KEY_BAD_UTF8) {
+			PROBLEM("%s:%u: term is not valid UTF-8", name, it.lineno);
 		}
 		if (ntoks == 0) {
 			PROBLEM("%s:%u: term '%.*s' has no words", name, it.lineno, (int)(tab - line), line);
@@ -510,8 +517,11 @@ fs_err_t fs_lexicon_load_modifiers(fs_lexicon_t *lex, const char *name, const ch
 			}
 		}
 		ntoks = normalise_key(lex, line, (size_t)(tab - line));
-		if (ntoks < 0) {
+		if (ntoks == KEY_NOMEM) {
 			return fs_seterr(errstr, errstr_size, FS_ERR_NOMEM, "%s:%u: out of memory", name, it.lineno);
+		}
+		if (ntoks == KEY_BAD_UTF8) {
+			PROBLEM("%s:%u: term is not valid UTF-8", name, it.lineno);
 		}
 		if (ntoks == 0 || ntoks > MAX_PHRASE_TOKENS) {
 			PROBLEM("%s:%u: term '%.*s' must have 1 to %d words", name, it.lineno, (int)(tab - line), line,
@@ -555,8 +565,11 @@ fs_err_t fs_lexicon_add_trigger(fs_lexicon_t *lex, const char *term, size_t len,
 		len--;
 	}
 	ntoks = normalise_key(lex, term, len);
-	if (ntoks < 0) {
+	if (ntoks == KEY_NOMEM) {
 		return fs_seterr(errstr, errstr_size, FS_ERR_NOMEM, "out of memory");
+	}
+	if (ntoks == KEY_BAD_UTF8) {
+		return fs_seterr(errstr, errstr_size, FS_ERR_PARSE, "term is not valid UTF-8");
 	}
 	if (ntoks == 0 || ntoks > MAX_PHRASE_TOKENS) {
 		return fs_seterr(errstr, errstr_size, FS_ERR_PARSE, "term '%.*s' must have 1 to %d words", (int)len,
@@ -613,7 +626,9 @@ fs_err_t fs_lexicon_freeze(fs_lexicon_t *lex)
 	free(lex->trigs);
 	lex->trigs = NULL;
 	lex->ntrigs = 0;
-	qsort(lex->pairs, lex->npairs, sizeof(*lex->pairs), cmp_pairs);
+	if (lex->npairs > 1) {
+		qsort(lex->pairs, lex->npairs, sizeof(*lex->pairs), cmp_pairs);
+	}
 	if (lex->npairs) {
 		lex->trigs = malloc(lex->npairs * sizeof(*lex->trigs));
 		if (!lex->trigs) {

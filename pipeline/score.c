@@ -61,6 +61,7 @@
 #define CONCESSION_IN 0.5f
 #define CONCESSION_OUT 1.5f
 #define HYPOTHETICAL_W 0.3f
+#define CONCESSION_REACH 40
 #define QUESTION_W 0.3f
 #define BOOST_WINDOW 3
 #define NEG_WINDOW 4
@@ -321,6 +322,16 @@ void fs_scratch_destroy(fs_scratch_t *scr)
 }
 
 /* ------------------------------------------------------------------ */
+
+/* Clause weights multiply where contrasts overlap; a text of a thousand
+ * "but"s must not overflow them. */
+#define W_MIN (1.0f / 64)
+#define W_MAX 8.0f
+
+static inline float clamp_w(float w)
+{
+	return w < W_MIN ? W_MIN : (w > W_MAX ? W_MAX : w);
+}
 
 static inline float signf(float v)
 {
@@ -933,7 +944,7 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 			if (m->mod == FS_MOD_CONTRAST) {
 				size_t next, j;
 				for (j = prev; j < i; j++) {
-					ti[j].w *= CONTRAST_BEFORE;
+					ti[j].w = clamp_w(ti[j].w * CONTRAST_BEFORE);
 					ti[j].wmods |= FS_XM_BEFORE_CONTRAST;
 				}
 				for (next = i + 1; next < n; next++) {
@@ -943,7 +954,7 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 					}
 				}
 				for (j = i + 1; j < next; j++) {
-					ti[j].w *= CONTRAST_AFTER;
+					ti[j].w = clamp_w(ti[j].w * CONTRAST_AFTER);
 					ti[j].wmods |= FS_XM_AFTER_CONTRAST;
 				}
 				prev = i + 1;
@@ -956,22 +967,23 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 				}
 				if (m->mod == FS_MOD_HYPOTHETICAL) {
 					for (j = i + 1; j < cend; j++) {
-						ti[j].w *= HYPOTHETICAL_W;
+						ti[j].w = clamp_w(ti[j].w * HYPOTHETICAL_W);
 						ti[j].wmods |= FS_XM_HYPOTHETICAL;
 					}
 					continue;
 				}
-				/* the rest of the sentence weighs more */
-				for (s0 = i; s0 > 0 && ti[s0 - 1].sent == ti[i].sent; s0--) {
+				/* the rest of the sentence weighs more (within CONCESSION_REACH
+				 * tokens, which also keeps a pathological text linear) */
+				for (s0 = i; s0 > 0 && i - s0 < CONCESSION_REACH && ti[s0 - 1].sent == ti[i].sent; s0--) {
 				}
-				for (s1 = cend; s1 < n && ti[s1].sent == ti[i].sent; s1++) {
+				for (s1 = cend; s1 < n && s1 - cend < CONCESSION_REACH && ti[s1].sent == ti[i].sent; s1++) {
 				}
 				for (j = s0; j < s1; j++) {
 					if (j > i && j < cend) {
-						ti[j].w *= CONCESSION_IN;
+						ti[j].w = clamp_w(ti[j].w * CONCESSION_IN);
 						ti[j].wmods |= FS_XM_CONCESSION;
 					} else if (j != i) {
-						ti[j].w *= CONCESSION_OUT;
+						ti[j].w = clamp_w(ti[j].w * CONCESSION_OUT);
 					}
 				}
 			}
