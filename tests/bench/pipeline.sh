@@ -12,8 +12,8 @@ set -eu
 bench=$1
 FS=$2
 N=${3:-1000000}
-RATE_N=${RATE_N:-100000}
-RATE=${RATE:-50000}
+RATE_N=${RATE_N:-50000}
+RATE=${RATE:-10000}
 tmp=$(mktemp -d)
 pids=""
 cleanup() {
