@@ -3,10 +3,12 @@
 #   make            build bin/feedsense
 #   make run        deps + build + live demo over the embedded broker
 #   make deps       install missing Debian packages (apt-get, when root)
-#   make test       deps + build + unit tests + integration tests + eval gate
+#   make test       deps + build + unit tests + integration tests + eval gate + fuzz smoke run
 #   make test-asan  the same tests under AddressSanitizer + UBSan
 #   make eval       accuracy on our labelled test split
 #   make bench      engine and `feedsense score` throughput
+#   make fuzz       libFuzzer targets (tests/fuzz), FUZZ_SECONDS each (60); FUZZ_TARGETS=score for one
+#   make fuzz-smoke the same for 5 s each, after replaying tests/fuzz/regress (part of `make test`)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX    ?= /usr/local
@@ -19,8 +21,10 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-fie
 CPPFLAGS  += -Iinclude -D_GNU_SOURCE -DFS_DEFAULT_LEXICON_DIR='"$(PREFIX)/share/feedsense/lexicons"'
 LDLIBS    := -lpcre2-8 -ljansson -lz -lrdkafka -lpthread -lm
 
-# Debian packages needed to build and test
-DEB_PKGS  := gcc make pkg-config time libpcre2-dev zlib1g-dev libjansson-dev libcmocka-dev librdkafka-dev
+# Debian packages needed to build and test (kcat and jq: the pipeline integration tests;
+# clang-14 and libclang-rt-14-dev, which holds its libFuzzer: the fuzz targets)
+DEB_PKGS  := gcc make pkg-config time libpcre2-dev zlib1g-dev libjansson-dev libcmocka-dev librdkafka-dev kcat jq \
+	     clang-14 libclang-rt-14-dev
 
 ifeq ($(SAN),1)
 BUILD     := build/asan
@@ -39,7 +43,20 @@ UNIT      := text lexicon rules score event batch config offsets ingest
 UNIT_BIN  := $(UNIT:%=$(BUILD)/tests/test_%)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
 
-.PHONY: all deps run test unit it test-asan eval bench bench-pipeline clean install style-check check-lexicons valgrind
+.PHONY: all deps run test unit it test-asan eval bench bench-pipeline clean install style-check check-lexicons valgrind \
+	fuzz fuzz-smoke
+
+# libFuzzer targets: clang with ASan + UBSan (any report aborts), the library
+# rebuilt with the same flags in its own directory. libclang-rt-14-dev
+# provides libFuzzer for clang-14.
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_BUILD   := build/fuzz
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_TARGETS := text score decode lexicon rules config
+FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+FUZZ_LIB     := $(FUZZ_BUILD)/libfeedsense.a
 
 all: $(BIN)
 
@@ -83,16 +100,21 @@ run: deps
 	$(MAKE) $(BIN)
 	@sh deploy/demo/run.sh $(BIN)
 
-# Unit tests, then integration tests, then the accuracy gate.
+# Unit tests, then integration tests, then the accuracy gate, then a short fuzzing run.
 test: deps
-	$(MAKE) unit it eval-gate
+	$(MAKE) unit it eval-gate fuzz-smoke
 
 unit: $(BIN) $(UNIT_BIN)
 	@failed=""; for t in $(UNIT_BIN); do echo "== $$t"; FEEDSENSE_LEXICONS=lexicons $$t || failed="$$failed $$t"; done; \
 	if [ -n "$$failed" ]; then echo "unit tests failed:$$failed"; exit 1; fi
 
+# CLI tests, then the streaming pipeline against the embedded broker (about
+# 5 minutes, bounded at 10); both always run, and either failing fails.
 it: $(BIN)
-	@FEEDSENSE_BIN=$(BIN) sh tests/it/run.sh
+	@rc=0; \
+	FEEDSENSE_BIN=$(BIN) sh tests/it/run.sh || rc=1; \
+	FEEDSENSE_BIN=$(BIN) timeout -k 10 600 sh tests/it/pipeline.sh || rc=1; \
+	exit $$rc
 
 eval-gate: $(BUILD)/tests/eval
 	$(BUILD)/tests/eval --lexicons lexicons --gate tests/data/eval-gate.txt tests/data/corpus/*.jsonl
@@ -111,6 +133,26 @@ bench: $(BIN) $(BUILD)/tests/bench
 
 bench-pipeline: $(BIN) $(BUILD)/tests/bench
 	@sh tests/bench/pipeline.sh $(BUILD)/tests/bench $(BIN) $(or $(MESSAGES),1000000)
+
+$(FUZZ_BUILD)/obj/%.o: pipeline/%.c $(wildcard include/feedsense/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) -c -o $@ $<
+
+$(FUZZ_LIB): $(LIB_SRC:%=$(FUZZ_BUILD)/obj/%.o)
+	$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_LIB)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) -o $@ $< $(FUZZ_LIB) $(LDLIBS)
+
+# Each target FUZZ_SECONDS on its corpus in build/fuzz/corpus (seeds from
+# tests/fuzz/corpus); crashers go to build/fuzz/artifacts. Fails on any finding.
+fuzz: deps
+	$(MAKE) $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Replays tests/fuzz/regress, then FUZZ_SMOKE_SECONDS per target on fresh seed copies.
+fuzz-smoke: $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh -s $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 check-lexicons: $(BIN)
 	$(BIN) lexicon check --lexicons lexicons

@@ -37,6 +37,10 @@ fs_err_t fs_conf_parse(const char *name, const char *data, size_t len, fs_conf_f
 
 		p = nl ? nl + 1 : end;
 		lineno++;
+		if (memchr(line, '\0', llen)) {
+			err = fs_seterr(errstr, errstr_size, FS_ERR_PARSE, "%s:%u: NUL byte in line", name, lineno);
+			break;
+		}
 		trim(&line, &llen);
 		if (!llen || line[0] == '#' || line[0] == ';') {
 			continue;

@@ -960,7 +960,8 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 				prev = i + 1;
 			} else if (m->mod == FS_MOD_CONCESSIVE || m->mod == FS_MOD_HYPOTHETICAL) {
 				size_t cend, j, s0, s1;
-				for (cend = i + 1; cend < n && t->tok[cend].kind != FS_TOK_PUNCT; cend++) {
+				for (cend = i + 1; cend < n && cend - i <= CONCESSION_REACH && t->tok[cend].kind != FS_TOK_PUNCT;
+				     cend++) {
 				}
 				if (cend == i + 1) {
 					continue; /* "nice screen though." */

@@ -593,6 +593,7 @@ static fs_err_t tokenise(fs_text_t *t)
 	const char *s = t->norm;
 	const unsigned char *u = (const unsigned char *)s;
 	size_t len = t->norm_len, i = 0, ei = 0;
+	size_t no_at_before = 0, no_slash_before = 0; /* look-aheads known to fail before these */
 	fs_err_t err;
 
 	t->ntok = 0;
@@ -666,14 +667,17 @@ static fs_err_t tokenise(fs_text_t *t)
 					break;
 				}
 			}
-			/* e-mail address: word@domain.tld, or first.last@domain.tld */
-			if (i + 1 < len && u[i] == '.' && is_alnum(u[i + 1])) {
+			/* e-mail address: word@domain.tld, or first.last@domain.tld; a
+			 * failed look-ahead is remembered so "a.a.a.a..." stays linear */
+			if (i + 1 < len && u[i] == '.' && is_alnum(u[i + 1]) && i >= no_at_before) {
 				size_t e = i;
 				while (e < len && u[e] != ' ' && u[e] != '\n' && u[e] != '@') {
 					e++;
 				}
 				if (e + 1 < len && u[e] == '@' && is_alnum(u[e + 1])) {
 					i = e;
+				} else {
+					no_at_before = e;
 				}
 			}
 			if (i + 1 < len && u[i] == '@' && is_alnum(u[i + 1])) {
@@ -683,13 +687,16 @@ static fs_err_t tokenise(fs_text_t *t)
 				continue;
 			}
 			/* domain-like word.tld/... with a slash: treat as a URL */
-			if (i + 2 < len && u[i] == '.' && is_alnum(u[i + 1])) {
+			if (i + 2 < len && u[i] == '.' && is_alnum(u[i + 1]) && i >= no_slash_before) {
 				size_t e = i;
 				while (e < len && u[e] != ' ' && u[e] != '\n') {
 					if (u[e] == '/') {
 						break;
 					}
 					e++;
+				}
+				if (e >= len || u[e] != '/') {
+					no_slash_before = e;
 				}
 				if (e < len && u[e] == '/') {
 					while (i < len && u[i] != ' ' && u[i] != '\n') {
