@@ -39,6 +39,7 @@
 #include "feedsense/score.h"
 
 #define CONSUME_BATCH 1024
+#define CONSUME_WAIT_MS 10 /* a batch waits at most this long to fill: the latency floor */
 #define LAT_BUCKETS 2000
 #define MAX_USER_LEXICONS 16
 #define MOD "run"
@@ -1136,7 +1137,7 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop)
 	cq = rd_kafka_queue_get_consumer(r->consumer);
 
 	while (!*stop && !atomic_load(&r->fatal)) {
-		ssize_t n = rd_kafka_consume_batch_queue(cq, 100, msgs, CONSUME_BATCH);
+		ssize_t n = rd_kafka_consume_batch_queue(cq, CONSUME_WAIT_MS, msgs, CONSUME_BATCH);
 		ssize_t k;
 		double t;
 

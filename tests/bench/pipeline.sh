@@ -5,8 +5,8 @@
 #   2. scored, at-least-once, over the same backlog;
 #   3. latency below saturation: scored while the input arrives at a fixed rate.
 # The mock cluster keeps only about 5 MiB per partition, so the input is
-# spread over 64 partitions (about 3.5 MB each) and its end offsets are
-# checked before the runs, so nothing was dropped before it was read.
+# spread evenly over 256 partitions (about 1.1 MB each), counted with kcat
+# before the runs; a run that stops short of its count fails.
 # Usage: pipeline.sh BENCH_BINARY FEEDSENSE_BINARY [MESSAGES]
 set -eu
 bench=$1
@@ -27,19 +27,24 @@ corpus=$(ls tests/data/corpus/*.jsonl)
 "$bench" --messages "$N" --write-ndjson "$tmp/in.ndjson" $corpus >/dev/null
 "$bench" --messages "$RATE_N" --write-ndjson "$tmp/rate.ndjson" $corpus >/dev/null
 bytes=$(wc -c <"$tmp/in.ndjson")
-"$FS" broker --topics feedback:64,feedback.scored:64,feedback.alerts:16,feedback.dlq:4,paced:16 >"$tmp/addr" 2>"$tmp/broker.log" &
+"$FS" broker --topics feedback:256,feedback.scored:64,feedback.alerts:16,feedback.dlq:4,paced:16 >"$tmp/addr" 2>"$tmp/broker.log" &
 pids="$pids $!"
 i=0
 while [ ! -s "$tmp/addr" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 addr=$(head -1 "$tmp/addr")
 echo "== bench-pipeline: $N messages, $(awk -v b="$bytes" -v n="$N" 'BEGIN{printf "%.0f", b/n}') bytes each on average, embedded broker at $addr, $(nproc) cores"
-"$FS" produce --brokers "$addr" -X queue.buffering.max.messages=1000000 -X linger.ms=20 feedback "$tmp/in.ndjson" 2>"$tmp/produce.log" \
-	|| { cat "$tmp/produce.log"; exit 1; }
+# keyed by id: hashed evenly over the partitions (keyless messages would be
+# sent in sticky bursts that overflow single partitions of the mock)
+"$FS" produce --brokers "$addr" --key-field id -X queue.buffering.max.messages=1000000 -X linger.ms=20 feedback \
+	"$tmp/in.ndjson" 2>"$tmp/produce.log" || { cat "$tmp/produce.log"; exit 1; }
 tail -1 "$tmp/produce.log"
+stored=$(timeout 300 kcat -C -b "$addr" -t feedback -o beginning -e -q -f 'x\n' 2>/dev/null | wc -l)
+[ "$stored" -eq "$N" ] || { echo "bench-pipeline: the embedded broker kept $stored of $N messages" >&2; exit 1; }
+echo "input stored: $stored messages"
 
 run() { # run NAME GROUP MAX PASSTHROUGH: prints the pipeline's own total line
 	FEEDSENSE_PIPELINE_MAX_MESSAGES=$3 FEEDSENSE_PIPELINE_PASSTHROUGH=$4 \
-		"$FS" run --brokers "$addr" --group "$2" --input "${INPUT:-feedback}" \
+		timeout -s INT 900 "$FS" run --brokers "$addr" --group "$2" --input "${INPUT:-feedback}" \
 		-X queue.buffering.max.messages=1000000 >"$tmp/$1.log" 2>&1 || { cat "$tmp/$1.log"; exit 1; }
 	line=$(grep "total:" "$tmp/$1.log" | tail -1 | sed 's/.*total: //')
 	[ -n "$line" ] || { cat "$tmp/$1.log"; exit 1; }
