@@ -17,24 +17,7 @@
 #include "feedsense/buf.h"
 #include "feedsense/event.h"
 
-static fs_engine_t *engine;
-static fs_scratch_t *scratch;
-
-static int group_setup(void **state)
-{
-	(void)state;
-	engine = tu_engine_new();
-	scratch = fs_scratch_new(engine);
-	return scratch ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	fs_scratch_destroy(scratch);
-	fs_engine_destroy(engine);
-	return 0;
-}
+TU_ENGINE_FIXTURE()
 
 static fs_err_t decode(const char *json, fs_event_in_t *in, size_t *errpos, char *es, size_t esz)
 {

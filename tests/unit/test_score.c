@@ -24,24 +24,7 @@
 #include "feedsense/rules.h"
 #include "feedsense/tag.h"
 
-static fs_engine_t *engine;
-static fs_scratch_t *scratch;
-
-static int group_setup(void **state)
-{
-	(void)state;
-	engine = tu_engine_new();
-	scratch = fs_scratch_new(engine);
-	return scratch ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	fs_scratch_destroy(scratch);
-	fs_engine_destroy(engine);
-	return 0;
-}
+TU_ENGINE_FIXTURE()
 
 /* Score a NUL-terminated text; require FS_OK. */
 static const fs_result_t *score(const char *text)

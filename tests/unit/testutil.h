@@ -110,4 +110,26 @@ static inline int tu_streq_n(const char *p, size_t n, const char *s)
 	return strlen(s) == n && memcmp(p, s, n) == 0;
 }
 
+/*
+ * The fixture engine and one scratch, shared by a test group:
+ * defines `engine`, `scratch`, group_setup() and group_teardown().
+ */
+#define TU_ENGINE_FIXTURE()                                                                                          \
+	static fs_engine_t *engine;                                                                                  \
+	static fs_scratch_t *scratch;                                                                                \
+	static int group_setup(void **state)                                                                         \
+	{                                                                                                            \
+		(void)state;                                                                                         \
+		engine = tu_engine_new();                                                                            \
+		scratch = fs_scratch_new(engine);                                                                    \
+		return scratch ? 0 : -1;                                                                             \
+	}                                                                                                            \
+	static int group_teardown(void **state)                                                                      \
+	{                                                                                                            \
+		(void)state;                                                                                         \
+		fs_scratch_destroy(scratch);                                                                         \
+		fs_engine_destroy(engine);                                                                           \
+		return 0;                                                                                            \
+	}
+
 #endif
