@@ -871,7 +871,7 @@ static rd_kafka_t *make_client(runner_t *r, rd_kafka_type_t type, const char *bo
 		rc |= set(conf, "auto.offset.reset", "earliest");
 		rc |= set(conf, "partition.assignment.strategy", "cooperative-sticky");
 		rc |= set(conf, "queued.min.messages", "200000");
-		rc |= set(conf, "fetch.wait.max.ms", "100");
+		rc |= set(conf, "fetch.wait.max.ms", "10"); /* low latency below saturation */
 		if (r->eos) {
 			rc |= set(conf, "isolation.level", "read_committed");
 		}
