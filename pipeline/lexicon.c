@@ -45,7 +45,6 @@ struct fs_lexicon {
 	unsigned max_phrase;
 	fs_text_t text; /* scratch used to normalise keys while loading */
 	fs_buf_t keybuf;
-	int frozen;
 };
 
 void fs_diag_report(fs_diag_t *diag, int is_error, const char *fmt, ...)
@@ -159,40 +158,14 @@ unsigned fs_lexicon_max_phrase(const fs_lexicon_t *lex)
 	return lex->max_phrase;
 }
 
-static const fs_lexent_t *table_get(const fs_lexicon_t *lex, const table_t *t, uint64_t hash, const char *key,
-				    size_t len)
+/*
+ * Linear probing from the hash's slot until an empty slot; @p eq confirms a
+ * hash match against the caller's key. Inlined with its constant @p eq, so
+ * the plain-bytes lookup on the hot path pays no indirect call.
+ */
+static inline const fs_lexent_t *table_probe(const fs_lexicon_t *lex, const table_t *t, uint64_t hash,
+					     int (*eq)(void *opaque, const char *key, size_t len), void *opaque)
 {
-	size_t mask, i;
-
-	if (!t->nslots) {
-		return NULL;
-	}
-	mask = t->nslots - 1;
-	for (i = (size_t)hash & mask;; i = (i + 1) & mask) {
-		uint32_t s = t->slots[i];
-		const fs_lexent_t *e;
-		if (!s) {
-			return NULL;
-		}
-		e = &t->ents[s - 1];
-		if (e->hash == hash && e->keylen == len && memcmp(lex->keys.p + e->key_off, key, len) == 0) {
-			return e;
-		}
-	}
-}
-
-#define PHRASE_BIT(h) ((uint32_t)((h) >> 40) & 0x3FFFFu)
-
-int fs_lexicon_phrase_maybe(const fs_lexicon_t *lex, uint64_t hash)
-{
-	uint32_t b = PHRASE_BIT(hash);
-	return (lex->phrase_filter[b >> 6] >> (b & 63)) & 1;
-}
-
-const fs_lexent_t *fs_lexicon_get_hash(const fs_lexicon_t *lex, uint64_t hash,
-				       int (*eq)(void *opaque, const char *key, size_t len), void *opaque)
-{
-	const table_t *t = &lex->words;
 	size_t mask, i;
 
 	if (!t->nslots) {
@@ -210,6 +183,38 @@ const fs_lexent_t *fs_lexicon_get_hash(const fs_lexicon_t *lex, uint64_t hash,
 			return e;
 		}
 	}
+}
+
+typedef struct bytes {
+	const char *p;
+	size_t len;
+} bytes_t;
+
+static inline int bytes_eq(void *opaque, const char *key, size_t len)
+{
+	const bytes_t *b = opaque;
+	return len == b->len && memcmp(key, b->p, len) == 0;
+}
+
+static const fs_lexent_t *table_get(const fs_lexicon_t *lex, const table_t *t, uint64_t hash, const char *key,
+				    size_t len)
+{
+	bytes_t b = {key, len};
+	return table_probe(lex, t, hash, bytes_eq, &b);
+}
+
+#define PHRASE_BIT(h) ((uint32_t)((h) >> 40) & 0x3FFFFu)
+
+int fs_lexicon_phrase_maybe(const fs_lexicon_t *lex, uint64_t hash)
+{
+	uint32_t b = PHRASE_BIT(hash);
+	return (lex->phrase_filter[b >> 6] >> (b & 63)) & 1;
+}
+
+const fs_lexent_t *fs_lexicon_get_hash(const fs_lexicon_t *lex, uint64_t hash,
+				       int (*eq)(void *opaque, const char *key, size_t len), void *opaque)
+{
+	return table_probe(lex, &lex->words, hash, eq, opaque);
 }
 
 const fs_lexent_t *fs_lexicon_get(const fs_lexicon_t *lex, uint64_t hash, const char *key, size_t len)
@@ -699,7 +704,6 @@ fs_err_t fs_lexicon_freeze(fs_lexicon_t *lex)
 			first->phrase_max = (uint8_t)ntoks;
 		}
 	}
-	lex->frozen = 1;
 	return FS_OK;
 }
 

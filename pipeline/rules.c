@@ -382,7 +382,7 @@ fs_err_t fs_rules_load(fs_rules_t *rules, fs_lexicon_t *lex, const fs_tags_t *ta
 		return err;
 	}
 	/* validate what this file added; in keep-going mode drop broken rules */
-	for (i = c.first, k = c.first; i < rules->n; i++) {
+	for (i = c.first; i < rules->n; i++) {
 		rule_impl_t *r = &rules->rules[i];
 		const char *why = NULL;
 		if (!r->code) {
@@ -399,7 +399,6 @@ fs_err_t fs_rules_load(fs_rules_t *rules, fs_lexicon_t *lex, const fs_tags_t *ta
 			fs_diag_report(diag, 0, "%s:%u: rule %s has no 'requires' words and runs on every text", name,
 				       r->pub.line, r->pub.name);
 		}
-		(void)k;
 	}
 	free(rules->always);
 	rules->always = NULL;

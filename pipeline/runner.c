@@ -267,6 +267,59 @@ static void job_release(job_t *job)
 	}
 }
 
+static void retry_free(retry_t *rt)
+{
+	if (rt->hdrs) {
+		rd_kafka_headers_destroy(rt->hdrs);
+	}
+	free(rt->topic);
+	free(rt->key);
+	free(rt->payload);
+	free(rt);
+}
+
+/*
+ * Keep a copy of an output that could not be delivered, for the producer
+ * thread to produce again. Takes ownership of @p hdrs. Returns 0, or -1
+ * when memory ran out (the runner is then marked fatal: nothing is committed
+ * past the lost output).
+ */
+static int keep_retry(runner_t *r, const char *topic, const void *key, size_t key_len, const void *payload,
+		      size_t len, rd_kafka_headers_t *hdrs, job_t *job, rd_kafka_resp_err_t err)
+{
+	retry_t *rt = calloc(1, sizeof(*rt));
+
+	if (rt) {
+		rt->hdrs = hdrs;
+		rt->topic = strdup(topic);
+		rt->key = key_len ? malloc(key_len) : NULL;
+		rt->payload = malloc(len ? len : 1);
+	}
+	if (!rt || !rt->topic || !rt->payload || (key_len && !rt->key)) {
+		fs_log(FS_LOG_ERROR, MOD, "out of memory keeping a failed output");
+		atomic_store(&r->fatal, 1);
+		if (rt) {
+			retry_free(rt);
+		} else if (hdrs) {
+			rd_kafka_headers_destroy(hdrs);
+		}
+		return -1;
+	}
+	if (key_len) {
+		memcpy(rt->key, key, key_len);
+	}
+	memcpy(rt->payload, payload, len);
+	rt->key_len = key_len;
+	rt->len = len;
+	rt->job = job;
+	rt->err = err;
+	pthread_mutex_lock(&r->retry_mu);
+	rt->next = r->retries;
+	r->retries = rt;
+	pthread_mutex_unlock(&r->retry_mu);
+	return 0;
+}
+
 /*
  * Produce one output for @p job. Takes ownership of @p hdrs. Blocks while
  * the producer queue is full. Returns 0, or -1 after a non-queue error (the
@@ -292,34 +345,7 @@ static int produce(runner_t *r, rd_kafka_topic_t *rkt, const void *key, size_t k
 		return 0;
 	}
 	/* not queued: keep it for the producer thread to try again */
-	{
-		retry_t *rt = calloc(1, sizeof(*rt));
-		if (!rt) {
-			fs_log(FS_LOG_ERROR, MOD, "out of memory keeping a failed output");
-			atomic_store(&r->fatal, 1);
-			if (hdrs) {
-				rd_kafka_headers_destroy(hdrs);
-			}
-			return -1;
-		}
-		rt->topic = strdup(rd_kafka_topic_name(rkt));
-		rt->key = key_len ? malloc(key_len) : NULL;
-		rt->payload = malloc(len ? len : 1);
-		if (rt->key) {
-			memcpy(rt->key, key, key_len);
-		}
-		if (rt->payload) {
-			memcpy(rt->payload, payload, len);
-		}
-		rt->key_len = key_len;
-		rt->len = len;
-		rt->hdrs = hdrs;
-		rt->job = job;
-		rt->err = err;
-		pthread_mutex_lock(&r->retry_mu);
-		rt->next = r->retries;
-		r->retries = rt;
-		pthread_mutex_unlock(&r->retry_mu);
+	if (keep_retry(r, rd_kafka_topic_name(rkt), key, key_len, payload, len, hdrs, job, err) == 0) {
 		fs_log(FS_LOG_WARN, MOD, "produce to %s failed (%s), will retry", rd_kafka_topic_name(rkt),
 		       rd_kafka_err2str(err));
 	}
@@ -466,7 +492,7 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaqu
 {
 	runner_t *r = opaque;
 	job_t *job = rkm->_private;
-	retry_t *rt;
+	rd_kafka_headers_t *hdrs = NULL;
 
 	(void)rk;
 	if (!rkm->err) {
@@ -482,42 +508,13 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaqu
 		job_release(job);
 		return;
 	}
-	rt = calloc(1, sizeof(*rt));
-	if (!rt) {
-		atomic_store(&r->fatal, 1);
+	rd_kafka_message_detach_headers((rd_kafka_message_t *)rkm, &hdrs);
+	if (keep_retry(r, rd_kafka_topic_name(rkm->rkt), rkm->key, rkm->key_len, rkm->payload, rkm->len, hdrs, job,
+		       rkm->err) != 0) {
 		return;
 	}
-	rt->topic = strdup(rd_kafka_topic_name(rkm->rkt));
-	rt->key_len = rkm->key_len;
-	rt->len = rkm->len;
-	rt->key = rkm->key_len ? malloc(rkm->key_len) : NULL;
-	rt->payload = malloc(rkm->len ? rkm->len : 1);
-	if (rt->key) {
-		memcpy(rt->key, rkm->key, rkm->key_len);
-	}
-	if (rt->payload) {
-		memcpy(rt->payload, rkm->payload, rkm->len);
-	}
-	rd_kafka_message_detach_headers((rd_kafka_message_t *)rkm, &rt->hdrs);
-	rt->job = job;
-	rt->err = rkm->err;
-	pthread_mutex_lock(&r->retry_mu);
-	rt->next = r->retries;
-	r->retries = rt;
-	pthread_mutex_unlock(&r->retry_mu);
 	fs_log(FS_LOG_WARN, MOD, "delivery to %s failed: %s; producing it again", rd_kafka_topic_name(rkm->rkt),
 	       rd_kafka_err2str(rkm->err));
-}
-
-static void retry_free(retry_t *rt)
-{
-	if (rt->hdrs) {
-		rd_kafka_headers_destroy(rt->hdrs);
-	}
-	free(rt->topic);
-	free(rt->key);
-	free(rt->payload);
-	free(rt);
 }
 
 /* Produce the failed outputs again. Returns how many were pending. */

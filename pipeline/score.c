@@ -118,7 +118,6 @@ struct fs_scratch {
 	float *sentsum;
 	uint32_t *sentend; /* token index of each sentence's final PUNCT, or UINT32_MAX */
 	size_t sent_cap;
-	fs_buf_t key;
 	fs_result_t result;
 	const fs_engine_t *engine;
 };
@@ -317,7 +316,6 @@ void fs_scratch_destroy(fs_scratch_t *scr)
 	free(scr->rulelist);
 	free(scr->sentsum);
 	free(scr->sentend);
-	fs_buf_free(&scr->key);
 	free(scr);
 }
 
