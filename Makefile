@@ -21,10 +21,14 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-fie
 CPPFLAGS  += -Iinclude -D_GNU_SOURCE -DFS_DEFAULT_LEXICON_DIR='"$(PREFIX)/share/feedsense/lexicons"'
 LDLIBS    := -lpcre2-8 -ljansson -lz -lrdkafka -lpthread -lm
 
-# Debian packages needed to build and test (kcat and jq: the pipeline integration tests;
-# clang-14 and libclang-rt-14-dev, which holds its libFuzzer: the fuzz targets)
-DEB_PKGS  := gcc make pkg-config time libpcre2-dev zlib1g-dev libjansson-dev libcmocka-dev librdkafka-dev kcat jq \
-	     clang-14 libclang-rt-14-dev
+# Debian packages needed to build and test (libmicrohttpd: the metrics endpoint;
+# kcat and jq: the pipeline integration tests; clang-14 and libclang-rt-14-dev,
+# which holds its libFuzzer: the fuzz targets; valgrind: the memcheck run;
+# OpenJDK and Maven: the real Apache Kafka the integration suite also runs
+# against; openssl: its TLS certificates; yamllint: the deploy/ files)
+DEB_PKGS  := gcc make pkg-config time libpcre2-dev zlib1g-dev libjansson-dev libcmocka-dev librdkafka-dev \
+	     libmicrohttpd-dev kcat jq clang-14 libclang-rt-14-dev valgrind openjdk-17-jre-headless maven openssl \
+	     yamllint
 
 ifeq ($(SAN),1)
 BUILD     := build/asan
