@@ -1,0 +1,279 @@
+#!/bin/sh
+# Shared helpers of the pipeline integration tests (sourced by pipeline.sh and
+# the other suites under tests/it/): test bookkeeping (begin/end, ok/bad/eq),
+# processes (the embedded broker and its control FIFO, `feedsense run`), and
+# Kafka I/O with kcat. Every wait is bounded; every process started through
+# these helpers is ended at exit.
+#
+# The sourcing script sets nothing beforehand; it may set ONLY (the tests to
+# run) after sourcing. Variables it reads: FEEDSENSE_BIN, FEEDSENSE_TEST_LEXICONS,
+# FEEDSENSE_TEST_ONLY.
+set -u
+FS=${FEEDSENSE_BIN:-bin/feedsense}
+LEX=${FEEDSENSE_TEST_LEXICONS:-lexicons}
+ONLY=${FEEDSENSE_TEST_ONLY:-all}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/feedsense-it.XXXXXX")
+pids=""   # every background process started here
+pass=0
+fail=0
+T=$tmp    # the current test's directory (logs)
+tfail=0   # failures in the current test
+
+cleanup() {
+	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
+	for p in $pids; do
+		n=0
+		while kill -0 "$p" 2>/dev/null && [ $n -lt 20 ]; do sleep 0.1; n=$((n + 1)); done
+		kill -KILL "$p" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'echo "interrupted"; exit 130' INT TERM
+
+ok() { pass=$((pass + 1)); echo "ok   - $1"; }
+bad() {
+	fail=$((fail + 1)); tfail=$((tfail + 1)); echo "FAIL - $1"
+	[ -n "${2:-}" ] && printf '%s\n' "$2" | head -40 | sed 's/^/       /'
+	return 0
+}
+check() { # check NAME COMMAND...: passes when the command succeeds
+	name=$1; shift
+	if "$@"; then ok "$name"; else bad "$name"; fi
+}
+eq() { # eq NAME EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "expected: $2
+got:      $3"; fi
+}
+now() { date +%s; }
+
+# --- tests, processes and logs ----------------------------------------------
+begin() { # begin NUMBER TITLE: a new test with its own directory
+	T=$tmp/t$1
+	mkdir -p "$T"
+	tfail=0
+	tstart=$(now)
+	echo "# test $1: $2"
+}
+end() { # print the logs of a failing test, stop what it started
+	if [ $tfail -gt 0 ]; then
+		for f in "$T"/*.log; do
+			[ -f "$f" ] || continue
+			echo "------- $(basename "$f") (last 60 lines) -------"
+			tail -n 60 "$f"
+		done
+		echo "-------"
+	fi
+	stop_all
+	echo "# ($(($(now) - tstart)) s)"
+}
+want() { case " $ONLY " in " all " | *" $1 "*) return 0 ;; esac; return 1; }
+
+stop_all() {
+	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
+	for p in $pids; do
+		n=0
+		while kill -0 "$p" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	pids=""
+}
+forget() { # forget PID: it was waited for
+	np=""
+	for p in $pids; do [ "$p" = "$1" ] || np="$np $p"; done
+	pids=$np
+}
+
+# start_broker [--control] [broker options...]: sets BK (bootstrap address) and
+# BKLOG (its log). With --control, commands go through the FIFO $T/ctl (see ctl).
+start_broker() {
+	rm -f "$T/broker.out" "$T/ctl"
+	BKLOG=$T/broker.log
+	n=2
+	while [ -e "$BKLOG" ]; do BKLOG=$T/broker-$n.log; n=$((n + 1)); done
+	if [ "${1:-}" = --control ]; then
+		mkfifo "$T/ctl"
+		sleep 100000 >"$T/ctl" & # keeps the FIFO open: the broker never sees EOF
+		pids="$pids $!"
+		"$FS" broker "$@" <"$T/ctl" >"$T/broker.out" 2>"$BKLOG" &
+	else
+		"$FS" broker "$@" </dev/null >"$T/broker.out" 2>"$BKLOG" &
+	fi
+	pids="$pids $!"
+	n=0
+	BK=""
+	while [ $n -lt 100 ]; do
+		BK=$(head -n 1 "$T/broker.out" 2>/dev/null)
+		[ -n "$BK" ] && break
+		sleep 0.1; n=$((n + 1))
+	done
+	if [ -z "$BK" ]; then
+		bad "broker started" "$(cat "$BKLOG")"
+		return 1
+	fi
+	return 0
+}
+
+# to_ctl TEXT: write to the broker's control FIFO (bounded: an open for writing
+# would block for ever if the broker had died)
+to_ctl() { timeout 5 sh -c 'printf "%s" "$1" >"$2"' sh "$1" "$T/ctl"; }
+# ctl COMMAND: send a fault-injection command and wait until the broker logged it.
+ctl() {
+	to_ctl "$*
+"
+	n=0
+	while [ $n -lt 50 ]; do
+		grep -q "control: $*\$" "$BKLOG" && return 0
+		sleep 0.1; n=$((n + 1))
+	done
+	bad "broker applied '$*'" "$(tail -5 "$BKLOG")"
+	return 1
+}
+
+# start_run NAME [run options...]: start the pipeline; sets RUNPID; log in $T/NAME.log.
+# A short group session timeout: the embedded broker (librdkafka's mock cluster)
+# completes a rebalance only after the session timeout of the members it waits
+# for (45 s by default), also after a member left the group cleanly.
+start_run() {
+	name=$1; shift
+	"$FS" run -b "$BK" -L "$LEX" -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 \
+		"$@" </dev/null >"$T/$name.out" 2>"$T/$name.log" &
+	RUNPID=$!
+	pids="$pids $RUNPID"
+	WATCH=$RUNPID
+}
+
+# stop_run PID SECONDS: SIGTERM, wait for the exit; sets RC (124: did not exit in time)
+stop_run() {
+	kill -TERM "$1" 2>/dev/null
+	wait_exit "$1" "$2"
+}
+# wait_exit PID SECONDS: sets RC (124 when still running after SECONDS, then killed)
+wait_exit() {
+	deadline=$(($(now) + $2))
+	while kill -0 "$1" 2>/dev/null && [ "$(now)" -lt $deadline ]; do sleep 0.1; done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -KILL "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+		RC=124
+	else
+		wait "$1"; RC=$?
+	fi
+	forget "$1"
+	np=""
+	for p in $WATCH; do [ "$p" = "$1" ] || np="$np $p"; done
+	WATCH=$np
+}
+
+# wait_log FILE PATTERN SECONDS [COUNT]: until FILE has COUNT (1) lines matching PATTERN
+wait_log() {
+	deadline=$(($(now) + $3))
+	while [ "$(now)" -le $deadline ]; do
+		[ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "${4:-1}" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# --- Kafka I/O with kcat ----------------------------------------------------
+# consume TOPIC [kcat options]: every message as KEY<TAB>HEADERS<TAB>PAYLOAD
+consume() {
+	topic=$1; shift
+	timeout 60 kcat -C -b "$BK" -t "$topic" -o beginning -e -q -f '%k\t%h\t%s\n' "$@" 2>>"$T/kcat.log"
+}
+# count TOPIC [kcat options]: messages in a topic
+count() {
+	topic=$1; shift
+	timeout 60 kcat -C -b "$BK" -t "$topic" -o beginning -e -q -f 'x\n' "$@" 2>>"$T/kcat.log" | wc -l | tr -d ' '
+}
+# wait_count TOPIC N SECONDS [kcat options]: until TOPIC holds N messages; sets
+# CNT. Gives up early when none of the pipelines in $WATCH is running.
+WATCH=""
+wait_count() {
+	topic=$1; want_n=$2; deadline=$(($(now) + $3)); shift 3
+	while :; do
+		CNT=$(count "$topic" "$@")
+		[ "$CNT" -ge "$want_n" ] && return 0
+		[ "$(now)" -ge $deadline ] && return 1
+		if [ -n "$WATCH" ]; then
+			alive=0
+			for p in $WATCH; do kill -0 "$p" 2>/dev/null && alive=1; done
+			[ $alive = 1 ] || return 1
+		fi
+		sleep 0.5
+	done
+}
+# produce TOPIC [kcat options]: lines KEY<TAB>VALUE from stdin
+produce() {
+	topic=$1; shift
+	timeout 60 kcat -P -b "$BK" -t "$topic" -K '\t' "$@" 2>>"$T/kcat.log"
+}
+# consume_json TOPIC [kcat options]: every message as kcat's JSON envelope, one a line
+consume_json() {
+	topic=$1; shift
+	timeout 60 kcat -C -b "$BK" -t "$topic" -o beginning -e -q -J "$@" 2>>"$T/kcat.log"
+}
+
+# gen PREFIX N: N input lines KEY<TAB>JSON with ids PREFIX0..PREFIX(N-1), key = id,
+# texts cycling through positive, neutral, negative and flagged feedback
+gen() {
+	awk -v p="$1" -v n="$2" 'BEGIN {
+		t[0] = "order %s arrived on time"
+		t[1] = "Absolutely love the new app, works great (%s)"
+		t[2] = "Terrible service, I hate this company and the refund never came %s"
+		t[3] = "I want to cancel my subscription, this is the third time %s"
+		t[4] = "The delivery was a bit late but the item is fine %s"
+		t[5] = "worst experience ever, awful and useless, ticket %s"
+		t[6] = "I have been on hold for two hours and still no refund %s"
+		t[7] = "How do I change my delivery address? %s"
+		t[8] = "not bad at all, thanks %s"
+		t[9] = "the app crashes every time I log in, disappointing %s"
+		for (i = 0; i < n; i++) {
+			id = p i
+			printf "%s\t{\"id\":\"%s\",\"text\":\"" t[i % 10] "\",\"channel\":\"it\",\"rating\":%d}\n", id, id, id, i % 5 + 1
+		}
+	}'
+}
+# keys TOPIC [kcat options]: the message keys (= input ids), one a line
+keys() {
+	topic=$1; shift
+	timeout 60 kcat -C -b "$BK" -t "$topic" -o beginning -e -q -f '%k\n' "$@" 2>>"$T/kcat.log"
+}
+# wait_distinct TOPIC N SECONDS [kcat options]: until TOPIC holds N distinct keys; sets CNT
+wait_distinct() {
+	topic=$1; want_n=$2; deadline=$(($(now) + $3)); shift 3
+	while :; do
+		CNT=$(keys "$topic" "$@" | sort -u | wc -l | tr -d ' ')
+		[ "$CNT" -ge "$want_n" ] && return 0
+		[ "$(now)" -ge $deadline ] && return 1
+		if [ -n "$WATCH" ]; then
+			alive=0
+			for p in $WATCH; do kill -0 "$p" 2>/dev/null && alive=1; done
+			[ $alive = 1 ] || return 1
+		fi
+		sleep 0.5
+	done
+}
+# feed FILE RATE: `feedsense produce` the JSON lines of FILE (key: the id) at RATE msg/s,
+# in the background; sets FEEDPID
+feed() {
+	timeout 120 "$FS" produce -b "$BK" -k id -r "$2" feedback "$1" >/dev/null 2>>"$T/feed.log" &
+	FEEDPID=$!
+	pids="$pids $FEEDPID"
+}
+# consumed LOG: the "consumed N" of the last summary line of a pipeline log
+consumed() { sed -n 's/.*consumed \([0-9]*\),.*/\1/p' "$1" | tail -n 1; }
+# check_ids TOPIC PREFIX N LABEL [kcat options]: every id scored; sets TOTAL and DISTINCT
+check_ids() {
+	topic=$1; prefix=$2; nids=$3; label=$4; shift 4
+	keys "$topic" "$@" | sort >"$T/got.keys"
+	seq_ids "$prefix" "$nids" >"$T/want.keys"
+	TOTAL=$(wc -l <"$T/got.keys" | tr -d ' ')
+	DISTINCT=$(sort -u "$T/got.keys" | wc -l | tr -d ' ')
+	missing=$(sort -u "$T/got.keys" | comm -23 "$T/want.keys" - | wc -l | tr -d ' ')
+	extra=$(sort -u "$T/got.keys" | comm -13 "$T/want.keys" - | wc -l | tr -d ' ')
+	eq "$label: every one of the $nids ids scored" "0 missing, 0 unknown" "$missing missing, $extra unknown"
+}
+seq_ids() { awk -v p="$1" -v n="$2" 'BEGIN { for (i = 0; i < n; i++) print p i }' | sort; }
+
