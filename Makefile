@@ -40,10 +40,10 @@ SANFLAGS  :=
 endif
 BIN       := $(if $(filter 1,$(SAN)),$(BUILD)/feedsense,bin/feedsense)
 
-LIB_SRC   := err buf text lexicon conf tag rules score event batch log offsets ingest broker client runner config
+LIB_SRC   := err buf text lexicon conf tag rules score event batch log offsets ingest broker client reload runner config
 LIB_OBJ   := $(LIB_SRC:%=$(BUILD)/%.o)
 LIB       := $(BUILD)/libfeedsense.a
-UNIT      := text lexicon rules score event batch config offsets ingest
+UNIT      := text lexicon rules score event batch config offsets ingest reload
 UNIT_BIN  := $(UNIT:%=$(BUILD)/tests/test_%)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
 

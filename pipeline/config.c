@@ -122,6 +122,10 @@ static const setting_t settings[] = {
 	      "A compound score at or below this value is negative; must not exceed pos_threshold."),
 	S_I64("scoring", "match_limit", match_limit, "200000", 1, 4294967295.0,
 	      "PCRE2 match limit of a rule on one message: bounds the work of a pathological pattern."),
+	S_INT("scoring", "watch", watch, "0", 0, 1,
+	      "1: watch the lexicon directory and reload the lexicons, rules and categories 500 ms after its "
+	      "files stop changing (SIGHUP reloads them in any case); a set that fails to load is rejected "
+	      "and the running one stays."),
 
 	S_INT("pipeline", "workers", workers, "0", 0, 1024, "Scoring threads; 0: one per CPU core."),
 	S_INT("pipeline", "queue_size", queue_size, "20000", 1, 10000000, "Messages buffered per worker."),

@@ -35,6 +35,7 @@
 #include "feedsense/ingest.h"
 #include "feedsense/log.h"
 #include "feedsense/offsets.h"
+#include "feedsense/reload.h"
 #include "feedsense/runner.h"
 #include "feedsense/score.h"
 
@@ -69,7 +70,7 @@ typedef struct worker {
 	pthread_t th;
 	runner_t *r;
 	wqueue_t q;
-	fs_scratch_t *scr;
+	fs_reload_use_t use; /* the engine this worker scores with, and its scratch */
 	fs_ingest_t ing;
 	fs_buf_t out;
 	int started;
@@ -90,7 +91,8 @@ typedef struct retry {
 struct runner {
 	const fs_config_t *cfg;
 	volatile sig_atomic_t *stop;
-	fs_engine_t *engine;
+	volatile sig_atomic_t *reload_flag; /* SIGHUP */
+	fs_reload_t *reload; /* the current engine, replaced live */
 	fs_broker_t *broker;
 	rd_kafka_t *consumer, *producer;
 	rd_kafka_topic_t *t_scored, *t_alerts, *t_dlq;
@@ -99,7 +101,6 @@ struct runner {
 	int nworkers;
 	fs_ingest_opts_t iopts;
 	fs_event_fields_t fields;
-	uint32_t alert_flags;
 	int eos;
 	size_t max_output; /* the producer's message.max.bytes */
 	pthread_t poll_th;
@@ -385,9 +386,9 @@ static void dead_letter(runner_t *r, job_t *job, fs_err_t err, const char *errms
 	produce(r, r->t_dlq, msg->key, msg->key_len, msg->payload, msg->len, hdrs, job);
 }
 
-static int wants_alert(const runner_t *r, const fs_result_t *res, const char **why)
+static int wants_alert(const runner_t *r, uint32_t alert_flags, const fs_result_t *res, const char **why)
 {
-	if (res->flags & r->alert_flags) {
+	if (res->flags & alert_flags) {
 		*why = "flag";
 		return 1;
 	}
@@ -417,8 +418,14 @@ static void process(worker_t *w, job_t *job)
 		return;
 	}
 	err = fs_ingest_decode(&w->ing, &r->iopts, msg->payload, msg->len, &in, &errpos, errstr, sizeof(errstr));
+	/* live reload: a message is scored wholly with the set current when it starts */
+	if (err == FS_OK && fs_reload_use_refresh(r->reload, &w->use) != 0 && !w->use.ref) {
+		fs_event_in_clear(&in);
+		dead_letter(r, job, FS_ERR_NOMEM, "out of memory for a scratch", SIZE_MAX);
+		return;
+	}
 	if (err == FS_OK) {
-		err = fs_score(r->engine, w->scr, in.text, in.text_len, &res, &errpos);
+		err = fs_score(w->use.engine, w->use.scr, in.text, in.text_len, &res, &errpos);
 		if (err != FS_OK) {
 			snprintf(errstr, sizeof(errstr), "%s", fs_err2str(err));
 		}
@@ -433,7 +440,7 @@ static void process(worker_t *w, job_t *job)
 	src.offset = msg->offset;
 	src.timestamp_ms = rd_kafka_message_timestamp(msg, &tstype);
 	fs_buf_reset(&w->out);
-	fs_event_write_scored(&w->out, r->engine, res, &in, r->iopts.text_field, &src);
+	fs_event_write_scored(&w->out, w->use.engine, res, &in, r->iopts.text_field, &src);
 	fs_event_in_clear(&in);
 	if (w->out.oom) {
 		dead_letter(r, job, FS_ERR_NOMEM, "out of memory writing the event", SIZE_MAX);
@@ -448,7 +455,7 @@ static void process(worker_t *w, job_t *job)
 	}
 	produce(r, r->t_scored, msg->key, msg->key_len, w->out.p, w->out.len, copy_headers(msg), job);
 	atomic_fetch_add(&r->scored, 1);
-	if (r->t_alerts && wants_alert(r, res, &why)) {
+	if (r->t_alerts && wants_alert(r, fs_reload_ref_alert_flags(w->use.ref), res, &why)) {
 		rd_kafka_headers_t *hdrs = copy_headers(msg);
 		rd_kafka_header_add(hdrs, "feedsense.alert.reason", -1, why, -1);
 		produce(r, r->t_alerts, msg->key, msg->key_len, w->out.p, w->out.len, hdrs, job);
@@ -972,60 +979,50 @@ static void report(runner_t *r)
 	       (double)ru.ru_maxrss / 1024.0);
 }
 
-static uint32_t flag_mask(const fs_engine_t *engine, const char *list)
-{
-	const fs_rules_t *rules = fs_engine_rules(engine);
-	char *copy = strdup(list ? list : ""), *tok, *save = NULL;
-	uint32_t mask = 0;
-
-	for (tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-		int bit = fs_rules_flag_find(rules, tok);
-		if (bit < 0) {
-			fs_log(FS_LOG_WARN, MOD, "output.alert_flags: no rule sets flag '%s'", tok);
-		} else {
-			mask |= 1u << bit;
-		}
-	}
-	free(copy);
-	return mask;
-}
-
+/* Load the first engine; the reloader replaces it on SIGHUP or, with
+ * scoring.watch, when the lexicon files change (see reload.h). */
 static int load_engine(runner_t *r)
 {
 	const fs_config_t *cfg = r->cfg;
 	const char *user[MAX_USER_LEXICONS];
-	fs_engine_opts_t eopts;
+	fs_reload_opts_t ropts;
+	fs_reload_stats_t st;
 	char errstr[1024], *list = NULL, *tok, *save = NULL;
+	fs_err_t err;
 
-	fs_engine_opts_init(&eopts);
+	fs_reload_opts_init(&ropts);
 	if (cfg->lexicons && *cfg->lexicons) {
-		eopts.lexicon_dir = cfg->lexicons;
+		ropts.engine.lexicon_dir = cfg->lexicons;
 	} else if (getenv("FEEDSENSE_LEXICONS")) {
-		eopts.lexicon_dir = getenv("FEEDSENSE_LEXICONS");
+		ropts.engine.lexicon_dir = getenv("FEEDSENSE_LEXICONS");
 	}
-	eopts.pos_threshold = cfg->pos_threshold;
-	eopts.neg_threshold = cfg->neg_threshold;
-	eopts.match_limit = (uint32_t)cfg->match_limit;
-	eopts.user_lexicons = user;
+	ropts.engine.pos_threshold = cfg->pos_threshold;
+	ropts.engine.neg_threshold = cfg->neg_threshold;
+	ropts.engine.match_limit = (uint32_t)cfg->match_limit;
+	ropts.engine.user_lexicons = user;
 	if (cfg->user_lexicons && *cfg->user_lexicons) {
 		list = strdup(cfg->user_lexicons);
-		for (tok = strtok_r(list, ",", &save); tok && eopts.n_user_lexicons < MAX_USER_LEXICONS;
+		for (tok = list ? strtok_r(list, ",", &save) : NULL; tok && ropts.engine.n_user_lexicons < MAX_USER_LEXICONS;
 		     tok = strtok_r(NULL, ",", &save)) {
-			user[eopts.n_user_lexicons++] = tok;
+			user[ropts.engine.n_user_lexicons++] = tok;
 		}
 	}
-	if (fs_engine_new(&eopts, &r->engine, errstr, sizeof(errstr)) != FS_OK) {
+	ropts.alert_flags = cfg->alert_flags;
+	ropts.watch = cfg->watch;
+	err = fs_reload_new(&ropts, &r->reload, errstr, sizeof(errstr)); /* copies the options */
+	free(list);
+	if (err != FS_OK) {
 		fs_log(FS_LOG_ERROR, MOD, "%s", errstr);
-		free(list);
 		return -1;
 	}
-	free(list);
-	fs_log(FS_LOG_INFO, MOD, "lexicons %s loaded from %s", fs_engine_version(r->engine),
-	       eopts.lexicon_dir ? eopts.lexicon_dir : FS_DEFAULT_LEXICON_DIR);
+	fs_reload_stats(r->reload, &st);
+	fs_log(FS_LOG_INFO, MOD, "lexicons %s loaded from %s%s", st.version,
+	       ropts.engine.lexicon_dir ? ropts.engine.lexicon_dir : FS_DEFAULT_LEXICON_DIR,
+	       cfg->watch ? " (watched: changes reload it)" : "");
 	return 0;
 }
 
-int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop)
+int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
 	runner_t rr, *r = &rr;
 	const char *bootstraps = cfg->brokers;
@@ -1040,6 +1037,7 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop)
 	memset(r, 0, sizeof(*r));
 	r->cfg = cfg;
 	r->stop = stop;
+	r->reload_flag = reload;
 	r->eos = cfg->guarantee == FS_EXACTLY_ONCE;
 	pthread_mutex_init(&r->retry_mu, NULL);
 	r->iopts.format = cfg->format;
@@ -1059,7 +1057,6 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop)
 	if (!r->offs || load_engine(r) != 0) {
 		goto out;
 	}
-	r->alert_flags = flag_mask(r->engine, cfg->alert_flags);
 	if (!bootstraps || !*bootstraps) {
 		if (fs_broker_new(1, NULL, cfg->broker_partitions, &r->broker, errstr, sizeof(errstr)) != FS_OK) {
 			fs_log(FS_LOG_ERROR, MOD, "%s", errstr);
@@ -1113,8 +1110,7 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop)
 		worker_t *w = &r->workers[i];
 		w->r = r;
 		fs_ingest_init(&w->ing);
-		w->scr = fs_scratch_new(r->engine);
-		if (!w->scr || wqueue_init(&w->q, (size_t)cfg->queue_size) != 0 ||
+		if (fs_reload_use_refresh(r->reload, &w->use) != 0 || wqueue_init(&w->q, (size_t)cfg->queue_size) != 0 ||
 		    pthread_create(&w->th, NULL, worker_main, w) != 0) {
 			fs_log(FS_LOG_ERROR, MOD, "cannot start worker %d", i);
 			goto out;
@@ -1138,6 +1134,10 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop)
 		ssize_t k;
 		double t;
 
+		if (r->reload_flag && *r->reload_flag) {
+			*r->reload_flag = 0;
+			fs_reload_request(r->reload); /* loaded and swapped on the reloader's thread */
+		}
 		for (k = 0; k < n; k++) {
 			rd_kafka_message_t *msg = msgs[k];
 			job_t *job;
@@ -1290,7 +1290,7 @@ out:
 	}
 	if (r->workers) {
 		for (i = 0; i < r->nworkers; i++) {
-			fs_scratch_destroy(r->workers[i].scr);
+			fs_reload_use_clear(&r->workers[i].use);
 			fs_ingest_free(&r->workers[i].ing);
 			fs_buf_free(&r->workers[i].out);
 			wqueue_destroy(&r->workers[i].q);
@@ -1303,7 +1303,7 @@ out:
 		r->retries = next;
 	}
 	fs_broker_destroy(r->broker);
-	fs_engine_destroy(r->engine);
+	fs_reload_destroy(r->reload);
 	fs_offsets_destroy(r->offs);
 	rd_kafka_topic_partition_list_destroy(r->positions);
 	pthread_mutex_destroy(&r->retry_mu);

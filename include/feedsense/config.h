@@ -69,6 +69,7 @@ typedef struct fs_config {
 	double pos_threshold;   /**< 0.05 */
 	double neg_threshold;   /**< -0.05 */
 	int64_t match_limit;    /**< 200000 */
+	int watch;              /**< 1: reload the lexicons when their files change */
 	/* [pipeline] */
 	int workers;            /**< 0: number of cores */
 	int queue_size;         /**< 20000 messages buffered per worker */

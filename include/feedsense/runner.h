@@ -19,9 +19,12 @@
  * @brief Run the pipeline until *stop becomes non-zero (set by a signal
  *        handler), then shut down in order: stop consuming, drain workers,
  *        flush the producer, commit the final offsets, close the consumer.
+ *        When *reload becomes non-zero (SIGHUP; @p reload may be NULL) the
+ *        runner clears it and reloads the lexicons, rules and categories
+ *        without stopping (see reload.h).
  * @returns process exit status: 0 after a clean shutdown, 1 on a fatal
  *          error (message logged).
  */
-int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop);
+int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
 
 #endif
