@@ -63,10 +63,10 @@ struct fs_reload {
 	void *opaque;
 	int debounce_ms;
 
-	pthread_mutex_t mu;      /* guards cur */
+	pthread_mutex_t mu; /* guards cur */
 	fs_reload_ref_t *cur;
 	atomic_uint_fast64_t gen; /* cur->gen, readable without the lock */
-	pthread_mutex_t load_mu; /* one load at a time */
+	pthread_mutex_t load_mu;  /* one load at a time */
 	atomic_ulong ok, failed, unchanged;
 
 	int efd, ifd;
@@ -298,7 +298,7 @@ static int add_watch(fs_reload_t *rl, const char *dir, const char *name, char *e
 	watch_t *w;
 	int wd = inotify_add_watch(rl->ifd, dir,
 				   IN_CLOSE_WRITE | IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
-					   IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
+				       IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
 
 	if (wd < 0) {
 		fs_seterr(errstr, errstr_size, FS_ERR_IO, "%s: cannot watch: %s", dir, strerror(errno));
@@ -346,11 +346,13 @@ static int start_watch(fs_reload_t *rl, char *errstr, size_t errstr_size)
 	for (i = 0; i < rl->eopts.n_user_lexicons; i++) {
 		const char *spec = rl->user[i], *colon = strchr(spec, ':'), *slash;
 		char dir[4096];
-		if (colon && (!strncmp(spec, "vader:", 6) || !strncmp(spec, "afinn:", 6) || !strncmp(spec, "native:", 7))) {
+		if (colon &&
+		    (!strncmp(spec, "vader:", 6) || !strncmp(spec, "afinn:", 6) || !strncmp(spec, "native:", 7))) {
 			spec = colon + 1;
 		}
 		slash = strrchr(spec, '/');
-		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - spec) + (slash == spec) : 1, slash ? spec : ".");
+		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - spec) + (slash == spec) : 1,
+			 slash ? spec : ".");
 		if (add_watch(rl, dir, slash ? slash + 1 : spec, errstr, errstr_size) != 0) {
 			return -1;
 		}

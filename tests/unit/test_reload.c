@@ -448,6 +448,48 @@ static void test_watch(void **state)
 	fs_reload_destroy(rl);
 }
 
+/* A user lexicon in another directory is watched too, by its own name. */
+static void test_watch_user_lexicon(void **state)
+{
+	fs_reload_opts_t opts;
+	fs_reload_t *rl = NULL;
+	fs_reload_ref_t *ref;
+	char sub[300], user[400], spec[420], errstr[512] = "";
+	const char *specs[1] = {spec};
+	FILE *fp;
+
+	(void)state;
+	snprintf(sub, sizeof(sub), "%s/user", dir);
+	snprintf(user, sizeof(user), "%s/mine.tsv", sub);
+	snprintf(spec, sizeof(spec), "afinn:%s", user);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_non_null(fp = fopen(user, "w"));
+	fputs("zorblax\t5\n", fp);
+	assert_int_equal(fclose(fp), 0);
+	fs_reload_opts_init(&opts);
+	opts.engine.lexicon_dir = dir;
+	opts.engine.user_lexicons = specs;
+	opts.engine.n_user_lexicons = 1;
+	opts.watch = 1;
+	opts.debounce_ms = 50;
+	assert_int_equal(fs_reload_new(&opts, &rl, errstr, sizeof(errstr)), FS_OK);
+	spec[0] = '\0'; /* the options were copied */
+	ref = fs_reload_acquire(rl);
+	assert_approx(tu_lookup(fs_engine_lexicon(fs_reload_ref_engine(ref)), "zorblax")->valence, 4.0);
+	fs_reload_ref_release(ref);
+
+	assert_non_null(fp = fopen(user, "w"));
+	fputs("zorblax\t-5\n", fp);
+	assert_int_equal(fclose(fp), 0);
+	assert_true(wait_generation(rl, 2));
+	ref = fs_reload_acquire(rl);
+	assert_approx(tu_lookup(fs_engine_lexicon(fs_reload_ref_engine(ref)), "zorblax")->valence, -4.0);
+	fs_reload_ref_release(ref);
+	fs_reload_destroy(rl);
+	unlink(user);
+	rmdir(sub);
+}
+
 static void test_bad_first_set(void **state)
 {
 	fs_reload_opts_t opts;
@@ -473,6 +515,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unchanged_is_noop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_scoring, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_user_lexicon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_first_set, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
