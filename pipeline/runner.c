@@ -1002,7 +1002,7 @@ static int load_engine(runner_t *r)
 	ropts.engine.user_lexicons = user;
 	if (cfg->user_lexicons && *cfg->user_lexicons) {
 		list = strdup(cfg->user_lexicons);
-		for (tok = list ? strtok_r(list, ",", &save) : NULL; tok && ropts.engine.n_user_lexicons < MAX_USER_LEXICONS;
+		for (tok = strtok_r(list, ",", &save); tok && ropts.engine.n_user_lexicons < MAX_USER_LEXICONS;
 		     tok = strtok_r(NULL, ",", &save)) {
 			user[ropts.engine.n_user_lexicons++] = tok;
 		}
