@@ -19,7 +19,9 @@
  * The directory is watched rather than the files so that editors that
  * write a new file and rename it over the old one are seen; events on
  * other names (swap files, backups) are ignored. A burst of events is
- * folded into one reload after debounce_ms of quiet.
+ * folded into one reload after debounce_ms of quiet (at most ten times that
+ * after the first event, should the writes never pause). A lost-events
+ * overflow counts as a change.
  */
 #include <errno.h>
 #include <poll.h>
@@ -372,6 +374,10 @@ static int read_events(fs_reload_t *rl)
 		for (p = buf; p < buf + len; p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
 			size_t i;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				hit = 1; /* events were lost: one of them may have been ours */
+				continue;
+			}
 			if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
 				fs_log(FS_LOG_WARN, MOD,
 				       "a watched lexicon directory was removed or moved: changes to it are no longer "
@@ -397,7 +403,8 @@ static void reload_logged(fs_reload_t *rl, const char *why)
 static void *reload_main(void *arg)
 {
 	fs_reload_t *rl = arg;
-	int64_t due = -1; /* when the watched changes are quiet enough, or -1 */
+	int64_t due = -1;   /* when the watched changes are quiet enough, or -1 */
+	int64_t first = -1; /* the first change not reloaded yet */
 
 	while (!atomic_load(&rl->stopping)) {
 		struct pollfd pfd[2] = {{.fd = rl->efd, .events = POLLIN}, {.fd = rl->ifd, .events = POLLIN}};
@@ -421,7 +428,13 @@ static void *reload_main(void *arg)
 			break;
 		}
 		if (rc > 0 && rl->ifd >= 0 && (pfd[1].revents & POLLIN) && read_events(rl)) {
-			due = now_ms() + rl->debounce_ms;
+			/* quiet time after the last change, but files that never stop
+			 * changing are reloaded after ten quiet times at the latest */
+			int64_t t = now_ms();
+			first = due < 0 ? t : first;
+			due = t + rl->debounce_ms < first + 10 * (int64_t)rl->debounce_ms
+				  ? t + rl->debounce_ms
+				  : first + 10 * (int64_t)rl->debounce_ms;
 		}
 		if (atomic_exchange(&rl->requested, 0)) {
 			due = -1; /* this load reads every change seen so far */
