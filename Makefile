@@ -19,15 +19,15 @@ SAN       ?=
 CFLAGS    ?= $(OPT) -g
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CPPFLAGS  += -Iinclude -D_GNU_SOURCE -DFS_DEFAULT_LEXICON_DIR='"$(PREFIX)/share/feedsense/lexicons"'
-LDLIBS    := -lpcre2-8 -ljansson -lz -lrdkafka -lpthread -lm
+LDLIBS    := -lpcre2-8 -ljansson -lz -lrdkafka -lmicrohttpd -lpthread -lm
 
 # Debian packages needed to build and test (libmicrohttpd: the metrics endpoint;
-# kcat and jq: the pipeline integration tests; clang-14 and libclang-rt-14-dev,
+# kcat, jq and curl: the pipeline integration tests; clang-14 and libclang-rt-14-dev,
 # which holds its libFuzzer: the fuzz targets; valgrind: the memcheck run;
 # OpenJDK and Maven: the real Apache Kafka the integration suite also runs
 # against; openssl: its TLS certificates; yamllint: the deploy/ files)
 DEB_PKGS  := gcc make pkg-config time libpcre2-dev zlib1g-dev libjansson-dev libcmocka-dev librdkafka-dev \
-	     libmicrohttpd-dev kcat jq clang-14 libclang-rt-14-dev valgrind openjdk-17-jre-headless maven openssl \
+	     libmicrohttpd-dev kcat jq curl clang-14 libclang-rt-14-dev valgrind openjdk-17-jre-headless maven openssl \
 	     yamllint
 
 ifeq ($(SAN),1)
@@ -40,10 +40,10 @@ SANFLAGS  :=
 endif
 BIN       := $(if $(filter 1,$(SAN)),$(BUILD)/feedsense,bin/feedsense)
 
-LIB_SRC   := err buf text lexicon conf tag rules score event batch log offsets ingest broker client runner config
+LIB_SRC   := err buf text lexicon conf tag rules score event batch log offsets ingest broker client runner config metrics
 LIB_OBJ   := $(LIB_SRC:%=$(BUILD)/%.o)
 LIB       := $(BUILD)/libfeedsense.a
-UNIT      := text lexicon rules score event batch config offsets ingest
+UNIT      := text lexicon rules score event batch config offsets ingest metrics
 UNIT_BIN  := $(UNIT:%=$(BUILD)/tests/test_%)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
 
