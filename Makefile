@@ -43,7 +43,7 @@ BIN       := $(if $(filter 1,$(SAN)),$(BUILD)/feedsense,bin/feedsense)
 LIB_SRC   := err buf text lexicon conf tag rules score event batch log offsets ingest broker client runner config metrics
 LIB_OBJ   := $(LIB_SRC:%=$(BUILD)/%.o)
 LIB       := $(BUILD)/libfeedsense.a
-UNIT      := text lexicon rules score event batch config offsets ingest metrics
+UNIT      := text lexicon rules score event batch config offsets ingest metrics log
 UNIT_BIN  := $(UNIT:%=$(BUILD)/tests/test_%)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
 
