@@ -330,7 +330,7 @@ static uint64_t d2bits(double d)
 void fs_metrics_observe(fs_metric_t *m, double v)
 {
 	size_t b = 0;
-	uint64_t old, nw;
+	unsigned long long old, nw; /* the type of atomic_ullong, for the compare-exchange */
 
 	if (!m || m->type != FS_METRIC_HISTOGRAM) {
 		return;
@@ -767,6 +767,7 @@ struct fs_metrics {
 	atomic_int assign_done;    /* the last rebalance callback assigned (possibly nothing) */
 	atomic_int stopping;
 	atomic_llong down_since; /* ms (monotonic) since no broker is reachable, 0 when one is */
+	int64_t wedged_ms;       /* FS_METRICS_WEDGED_MS, shorter in tests */
 };
 
 static uint64_t mono_us(void)
@@ -820,7 +821,7 @@ static int is_live(fs_metrics_t *mx, char *why, size_t why_size)
 
 	for (i = 0; i < mx->nslots; i++) {
 		int64_t since = (int64_t)atomic_load(&mx->busy_since[i]);
-		if (since && now - since > FS_METRICS_WEDGED_MS && !down) {
+		if (since && now - since > mx->wedged_ms && !down) {
 			long long secs = (long long)((now - since) / 1000);
 			if (i == FS_METRICS_SLOT_CONSUMER || i == FS_METRICS_SLOT_POLLER) {
 				snprintf(why, why_size, "%s stuck for %lld s",
@@ -1012,6 +1013,7 @@ fs_metrics_t *fs_metrics_start(const fs_config_t *cfg, const fs_engine_t *engine
 	atomic_init(&mx->assign_done, 0);
 	atomic_init(&mx->stopping, 0);
 	atomic_init(&mx->down_since, 0);
+	mx->wedged_ms = FS_METRICS_WEDGED_MS;
 	fs_metrics_on_collect(mx->reg, collect, mx);
 	mx->srv = fs_metrics_server_start(mx->reg, cfg->metrics_listen, health_cb, mx, errstr, sizeof(errstr));
 	if (!mx->srv) {
@@ -1240,6 +1242,13 @@ void fs_metrics_alive(fs_metrics_t *mx, int slot)
 {
 	if (mx && slot >= 0 && slot < mx->nslots) {
 		atomic_store(&mx->busy_since[slot], (unsigned long long)mono_ms());
+	}
+}
+
+void fs_metrics_set_wedged_ms(fs_metrics_t *mx, int64_t ms)
+{
+	if (mx) {
+		mx->wedged_ms = ms;
 	}
 }
 

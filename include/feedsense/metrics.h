@@ -208,6 +208,8 @@ void fs_metrics_kafka_stats(fs_metrics_t *mx, const char *json, size_t len);
 void fs_metrics_rebalanced(fs_metrics_t *mx, void *rk, int assigned);
 /** @brief Loop thread @p slot is making progress. */
 void fs_metrics_alive(fs_metrics_t *mx, int slot);
+/** @brief Change the stuck-thread threshold of /healthz (FS_METRICS_WEDGED_MS); for tests. */
+void fs_metrics_set_wedged_ms(fs_metrics_t *mx, int64_t ms);
 /** @brief The pipeline stops: /readyz fails from now on. */
 void fs_metrics_stopping(fs_metrics_t *mx);
 /** @brief The statistics interval the consumer should use when metrics are on (ms). */

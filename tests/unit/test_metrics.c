@@ -358,6 +358,7 @@ static void test_pipeline_families(void **state)
 	fs_metrics_t *mx;
 	const fs_result_t *res;
 	size_t errpos;
+	uint64_t t0;
 	char *text, why[256];
 	const char *stats = "{\"brokers\":{\"localhost:9092/1\":{\"state\":\"UP\"}},"
 			    "\"topics\":{\"feedback\":{\"partitions\":{\"0\":{\"consumer_lag\":5},"
@@ -426,7 +427,29 @@ static void test_pipeline_families(void **state)
 	assert_null(strstr(text, "feedsense_consumer_lag_messages{")); /* no partitions in this report */
 	free(text);
 
+	/* liveness: a worker busy with one message past the threshold, while a broker is up */
+	fs_metrics_kafka_stats(mx, stats, strlen(stats));
+	fs_metrics_set_wedged_ms(mx, 30);
+	t0 = fs_metrics_work_begin(mx, FS_METRICS_SLOT_WORKER(1));
+	assert_int_equal(fs_metrics_health(mx, FS_PROBE_LIVE, why, sizeof(why)), 1);
+	usleep(80 * 1000);
+	assert_int_equal(fs_metrics_health(mx, FS_PROBE_LIVE, why, sizeof(why)), 0);
+	assert_contains(why, "worker 1 busy with one message");
+	fs_metrics_kafka_error(mx, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN);
+	assert_int_equal(fs_metrics_health(mx, FS_PROBE_LIVE, why, sizeof(why)), 1); /* waiting on Kafka */
+	fs_metrics_kafka_stats(mx, stats, strlen(stats));
+	assert_int_equal(fs_metrics_health(mx, FS_PROBE_LIVE, why, sizeof(why)), 0);
+	fs_metrics_work_end(mx, FS_METRICS_SLOT_WORKER(1), t0);
+	assert_int_equal(fs_metrics_health(mx, FS_PROBE_LIVE, why, sizeof(why)), 1);
+	fs_metrics_alive(mx, FS_METRICS_SLOT_CONSUMER);
+	usleep(80 * 1000);
+	assert_int_equal(fs_metrics_health(mx, FS_PROBE_LIVE, why, sizeof(why)), 0);
+	assert_contains(why, "consumer loop stuck");
+	fs_metrics_alive(mx, FS_METRICS_SLOT_CONSUMER);
+	assert_int_equal(fs_metrics_health(mx, FS_PROBE_LIVE, why, sizeof(why)), 1);
+
 	fs_metrics_stopping(mx);
+	assert_int_equal(fs_metrics_health(mx, FS_PROBE_LIVE, why, sizeof(why)), 1); /* the loop has ended */
 	assert_int_equal(fs_metrics_health(mx, FS_PROBE_READY, why, sizeof(why)), 0);
 	assert_contains(why, "shutting down");
 
