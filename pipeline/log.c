@@ -12,9 +12,9 @@
 
 #include "feedsense/log.h"
 
-#define MAX_SECRETS 16
+#define MAX_SECRETS    16
 #define SECRET_MIN_LEN 4 /* shorter values would mask ordinary words */
-#define MASK "********"
+#define MASK           "********"
 
 static volatile int log_level = FS_LOG_INFO;
 static volatile int log_format = FS_LOG_PLAIN;
@@ -139,7 +139,8 @@ static void vlog(fs_log_level_t level, const char *module, const char *fmt, va_l
 		redact(msg, sizeof(msg));
 	}
 	if (log_format == FS_LOG_JSON) {
-		n = (size_t)snprintf(line, sizeof(line), "{\"ts\":\"%s\",\"level\":\"%s\",\"module\":\"", ts, names[level]);
+		n = (size_t)snprintf(line, sizeof(line), "{\"ts\":\"%s\",\"level\":\"%s\",\"module\":\"", ts,
+				     names[level]);
 		json_escape(line, sizeof(line), &n, module);
 		memcpy(line + n, "\",\"msg\":\"", 9);
 		n += 9;
@@ -170,7 +171,10 @@ void fs_log(fs_log_level_t level, const char *module, const char *fmt, ...)
 
 void fs_log_rdkafka_cb(const void *rk, int level, const char *fac, const char *buf)
 {
-	fs_log_level_t l = level <= 3 ? FS_LOG_ERROR : level <= 4 ? FS_LOG_WARN : level <= 6 ? FS_LOG_INFO : FS_LOG_DEBUG;
+	fs_log_level_t l = level <= 3   ? FS_LOG_ERROR
+			   : level <= 4 ? FS_LOG_WARN
+			   : level <= 6 ? FS_LOG_INFO
+					: FS_LOG_DEBUG;
 
 	(void)rk;
 	fs_log(l, "rdkafka", "%s: %s", fac, buf);

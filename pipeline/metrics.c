@@ -6,8 +6,8 @@
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
-#include <librdkafka/rdkafka.h>
 #include <jansson.h>
+#include <librdkafka/rdkafka.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -25,7 +25,7 @@
 #include "feedsense/score.h"
 #include "feedsense/version.h"
 
-#define MOD "metrics"
+#define MOD            "metrics"
 #define DYN_MAX_LABELS 4
 
 /* ------------------------------------------------------------------ */
@@ -224,8 +224,8 @@ fail:
 	return NULL;
 }
 
-fs_metric_t *fs_metrics_histogram(fs_metrics_registry_t *reg, const char *name, const char *help,
-				  const double *bounds, size_t nbounds)
+fs_metric_t *fs_metrics_histogram(fs_metrics_registry_t *reg, const char *name, const char *help, const double *bounds,
+				  size_t nbounds)
 {
 	fs_metric_t *m;
 	size_t i;
@@ -342,8 +342,7 @@ void fs_metrics_observe(fs_metric_t *m, double v)
 	old = atomic_load_explicit(&m->sum, memory_order_relaxed);
 	do {
 		nw = d2bits(bits2d(old) + v);
-	} while (!atomic_compare_exchange_weak_explicit(&m->sum, &old, nw, memory_order_relaxed,
-							memory_order_relaxed));
+	} while (!atomic_compare_exchange_weak_explicit(&m->sum, &old, nw, memory_order_relaxed, memory_order_relaxed));
 }
 
 void fs_metrics_histogram_get(const fs_metric_t *m, uint64_t *count, double *sum)
@@ -751,7 +750,7 @@ void fs_metrics_server_stop(fs_metrics_server_t *srv)
 
 /* Dead-letter reasons: the fs_err_t classes, the runner's produce_failed, and a catch-all. */
 #define DLQ_PRODUCE_FAILED "produce_failed"
-#define DLQ_OTHER "unknown_error"
+#define DLQ_OTHER          "unknown_error"
 
 struct fs_metrics {
 	fs_metrics_registry_t *reg;
@@ -865,8 +864,8 @@ static int make_families(fs_metrics_t *mx, const fs_engine_t *engine)
 	static const char *const labels[] = {"negative", "neutral", "positive"};
 	static const double proc_bounds[] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
 					     0.01,    0.025,  0.05,    0.1,    0.25,  0.5,    1};
-	static const double e2e_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,  0.25, 0.5,
-					    1,     2.5,    5,     10,   30,    60,   300,  900};
+	static const double e2e_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+					    1,     2.5,    5,     10,   30,    60,   300, 900};
 	static const char *const lag_labels[] = {"topic", "partition"};
 	const fs_tags_t *tags = fs_engine_tags(engine);
 	const fs_rules_t *rules = fs_engine_rules(engine);
@@ -912,20 +911,21 @@ static int make_families(fs_metrics_t *mx, const fs_engine_t *engine)
 	mx->rules = fs_metrics_family(reg, FS_METRIC_COUNTER, "feedsense_rule_hits_total",
 				      "Scored messages that matched each rule.", "rule", names, nrules);
 	free(names);
-	mx->limit_hits = fs_metrics_family(reg, FS_METRIC_COUNTER, "feedsense_rule_limit_hits_total",
-					   "Rule evaluations skipped because they hit a PCRE2 match or depth limit.",
-					   NULL, NULL, 0);
-	mx->produce_failures = fs_metrics_family(reg, FS_METRIC_COUNTER, "feedsense_produce_failures_total",
-						 "Delivery reports with an error (the output is produced again).", NULL,
-						 NULL, 0);
+	mx->limit_hits =
+	    fs_metrics_family(reg, FS_METRIC_COUNTER, "feedsense_rule_limit_hits_total",
+			      "Rule evaluations skipped because they hit a PCRE2 match or depth limit.", NULL, NULL, 0);
+	mx->produce_failures =
+	    fs_metrics_family(reg, FS_METRIC_COUNTER, "feedsense_produce_failures_total",
+			      "Delivery reports with an error (the output is produced again).", NULL, NULL, 0);
 	mx->commit_failures = fs_metrics_family(reg, FS_METRIC_COUNTER, "feedsense_commit_failures_total",
 						"Offset or transaction commits that failed.", NULL, NULL, 0);
 	mx->commits = fs_metrics_family(reg, FS_METRIC_COUNTER, "feedsense_commits_total",
 					"Offset or transaction commits that succeeded.", NULL, NULL, 0);
 	mx->lag = fs_metrics_dynamic(reg, "feedsense_consumer_lag_messages",
 				     "Consumer lag per assigned partition, from librdkafka statistics.", lag_labels, 2);
-	mx->inflight = fs_metrics_family(reg, FS_METRIC_GAUGE, "feedsense_inflight_messages",
-					 "Messages consumed whose outputs are not all acknowledged yet.", NULL, NULL, 0);
+	mx->inflight =
+	    fs_metrics_family(reg, FS_METRIC_GAUGE, "feedsense_inflight_messages",
+			      "Messages consumed whose outputs are not all acknowledged yet.", NULL, NULL, 0);
 	mx->queue_depth = fs_metrics_family(reg, FS_METRIC_GAUGE, "feedsense_queue_depth_messages",
 					    "Messages waiting in the worker queues.", NULL, NULL, 0);
 	mx->processing = fs_metrics_histogram(reg, "feedsense_processing_seconds",
@@ -935,16 +935,16 @@ static int make_families(fs_metrics_t *mx, const fs_engine_t *engine)
 				       "Time from the input message's Kafka timestamp to the acknowledgement of its "
 				       "last output.",
 				       e2e_bounds, sizeof(e2e_bounds) / sizeof(e2e_bounds[0]));
-	mx->ready = fs_metrics_family(reg, FS_METRIC_GAUGE, "feedsense_ready", "1 when /readyz answers 200.", NULL,
-				      NULL, 0);
+	mx->ready =
+	    fs_metrics_family(reg, FS_METRIC_GAUGE, "feedsense_ready", "1 when /readyz answers 200.", NULL, NULL, 0);
 	mx->assigned = fs_metrics_family(reg, FS_METRIC_GAUGE, "feedsense_assigned_partitions",
 					 "Partitions assigned to this consumer.", NULL, NULL, 0);
-	mx->build_info = fs_metrics_family(reg, FS_METRIC_GAUGE, "feedsense_build_info",
-					   "Always 1; the version label is the feedsense version.", "version", &version,
-					   1);
-	mx->lexicon_info = fs_metrics_family(reg, FS_METRIC_GAUGE, "feedsense_lexicon_info",
-					     "Always 1; the version label names the loaded lexicon set.", "version",
-					     &lexver, 1);
+	mx->build_info =
+	    fs_metrics_family(reg, FS_METRIC_GAUGE, "feedsense_build_info",
+			      "Always 1; the version label is the feedsense version.", "version", &version, 1);
+	mx->lexicon_info =
+	    fs_metrics_family(reg, FS_METRIC_GAUGE, "feedsense_lexicon_info",
+			      "Always 1; the version label names the loaded lexicon set.", "version", &lexver, 1);
 	mx->broker_up = fs_metrics_family(reg, FS_METRIC_GAUGE, "feedsense_broker_up",
 					  "1 while a Kafka broker is reachable, 0 when librdkafka reports all down.",
 					  NULL, NULL, 0);
@@ -986,8 +986,7 @@ fs_metrics_t *fs_metrics_start(const fs_config_t *cfg, const fs_engine_t *engine
 	char host[64], errstr[512];
 	int port, i;
 
-	if (fs_metrics_parse_listen(cfg->metrics_listen, host, sizeof(host), &port, errstr, sizeof(errstr)) !=
-	    FS_OK) {
+	if (fs_metrics_parse_listen(cfg->metrics_listen, host, sizeof(host), &port, errstr, sizeof(errstr)) != FS_OK) {
 		fs_log(FS_LOG_ERROR, MOD, "metrics.listen: %s; running without metrics", errstr);
 		return NULL;
 	}

@@ -58,8 +58,8 @@ fs_metric_t *fs_metrics_family(fs_metrics_registry_t *reg, fs_metric_type_t type
  *        @p bounds[0..nbounds) (strictly increasing; +Inf is implicit).
  * @returns the family, or NULL as for fs_metrics_family().
  */
-fs_metric_t *fs_metrics_histogram(fs_metrics_registry_t *reg, const char *name, const char *help,
-				  const double *bounds, size_t nbounds);
+fs_metric_t *fs_metrics_histogram(fs_metrics_registry_t *reg, const char *name, const char *help, const double *bounds,
+				  size_t nbounds);
 
 /**
  * @brief Register a gauge family whose series appear at run time, with the
@@ -151,8 +151,8 @@ struct fs_result;
 struct fs_config;
 
 /** Thread slots for liveness: the consumer loop, the producer poller, then one per worker. */
-#define FS_METRICS_SLOT_CONSUMER 0
-#define FS_METRICS_SLOT_POLLER 1
+#define FS_METRICS_SLOT_CONSUMER  0
+#define FS_METRICS_SLOT_POLLER    1
 #define FS_METRICS_SLOT_WORKER(i) (2 + (i))
 
 /** A thread busy this long without progress, while a broker is reachable, fails /healthz. */

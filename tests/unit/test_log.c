@@ -119,9 +119,9 @@ static void test_secrets_masked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_plain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_secrets_masked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_plain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_json, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_secrets_masked, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

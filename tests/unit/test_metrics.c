@@ -176,7 +176,7 @@ static void test_collect_hook(void **state)
 	fs_metrics_registry_destroy(reg);
 }
 
-#define THREADS 4
+#define THREADS    4
 #define PER_THREAD 100000
 
 typedef struct hammer {
@@ -262,8 +262,7 @@ static void test_parse_listen(void **state)
 	assert_contains(err, "numeric IP address");
 	assert_int_equal(fs_metrics_parse_listen("::1:80", host, sizeof(host), &port, err, sizeof(err)), FS_ERR_PARSE);
 	assert_contains(err, "brackets");
-	assert_int_equal(fs_metrics_parse_listen("[::1]80", host, sizeof(host), &port, err, sizeof(err)),
-			 FS_ERR_PARSE);
+	assert_int_equal(fs_metrics_parse_listen("[::1]80", host, sizeof(host), &port, err, sizeof(err)), FS_ERR_PARSE);
 }
 
 /* One HTTP/1.0 request to "127.0.0.1:port"; returns the status, the whole response in resp. */
@@ -323,7 +322,8 @@ static void test_server(void **state)
 
 	assert_int_equal(http(fs_metrics_server_address(srv), "GET", "/metrics", resp, sizeof(resp)), 200);
 	assert_contains(resp, "Content-Type: text/plain; version=0.0.4");
-	assert_contains(resp, "\r\n\r\n# HELP t_served_total Served.\n# TYPE t_served_total counter\nt_served_total 12\n");
+	assert_contains(resp,
+			"\r\n\r\n# HELP t_served_total Served.\n# TYPE t_served_total counter\nt_served_total 12\n");
 	probe_ready = 0;
 	assert_int_equal(http(fs_metrics_server_address(srv), "GET", "/readyz", resp, sizeof(resp)), 503);
 	assert_contains(resp, "not ok: waiting for something");
@@ -474,15 +474,11 @@ static void test_pipeline_families(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_counter_gauge_format),
-		cmocka_unit_test(test_bad_definitions),
-		cmocka_unit_test(test_histogram_format),
-		cmocka_unit_test(test_dynamic_replace),
-		cmocka_unit_test(test_collect_hook),
-		cmocka_unit_test(test_concurrent_updates),
-		cmocka_unit_test(test_parse_listen),
-		cmocka_unit_test(test_server),
-		cmocka_unit_test(test_pipeline_families),
+	    cmocka_unit_test(test_counter_gauge_format), cmocka_unit_test(test_bad_definitions),
+	    cmocka_unit_test(test_histogram_format),     cmocka_unit_test(test_dynamic_replace),
+	    cmocka_unit_test(test_collect_hook),         cmocka_unit_test(test_concurrent_updates),
+	    cmocka_unit_test(test_parse_listen),         cmocka_unit_test(test_server),
+	    cmocka_unit_test(test_pipeline_families),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
