@@ -765,8 +765,9 @@ struct fs_metrics {
 	atomic_ullong *busy_since; /* per thread slot: ms (monotonic) since it is busy, 0 idle */
 	atomic_int assign_done;    /* the last rebalance callback assigned (possibly nothing) */
 	atomic_int stopping;
-	atomic_llong down_since; /* ms (monotonic) since no broker is reachable, 0 when one is */
-	int64_t wedged_ms;       /* FS_METRICS_WEDGED_MS, shorter in tests */
+	atomic_llong down_since;   /* ms (monotonic) since no broker is reachable, 0 when one is */
+	int64_t wedged_ms;         /* FS_METRICS_WEDGED_MS, shorter in tests */
+	const fs_engine_t *engine; /* whose categories and rules label the families */
 };
 
 static uint64_t mono_us(void)
@@ -1013,6 +1014,7 @@ fs_metrics_t *fs_metrics_start(const fs_config_t *cfg, const fs_engine_t *engine
 	atomic_init(&mx->stopping, 0);
 	atomic_init(&mx->down_since, 0);
 	mx->wedged_ms = FS_METRICS_WEDGED_MS;
+	mx->engine = engine;
 	fs_metrics_on_collect(mx->reg, collect, mx);
 	mx->srv = fs_metrics_server_start(mx->reg, cfg->metrics_listen, health_cb, mx, errstr, sizeof(errstr));
 	if (!mx->srv) {
@@ -1067,7 +1069,7 @@ void fs_metrics_work_end(fs_metrics_t *mx, int slot, uint64_t t0)
 	}
 }
 
-void fs_metrics_scored(fs_metrics_t *mx, const fs_result_t *res)
+void fs_metrics_scored(fs_metrics_t *mx, const fs_engine_t *engine, const fs_result_t *res)
 {
 	size_t i;
 
@@ -1075,6 +1077,9 @@ void fs_metrics_scored(fs_metrics_t *mx, const fs_result_t *res)
 		return;
 	}
 	fs_metrics_add(mx->by_label, (size_t)(res->label + 1), 1);
+	if (engine != mx->engine) {
+		return; /* category and rule ids of another rule set: they would land on the wrong labels */
+	}
 	for (i = 0; i < res->ncats; i++) {
 		fs_metrics_add(mx->cats, res->cats[i].id, 1);
 	}

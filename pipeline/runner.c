@@ -432,7 +432,7 @@ static void process(worker_t *w, job_t *job)
 		dead_letter(r, job, err, errstr, errpos);
 		return;
 	}
-	fs_metrics_scored(r->metrics, res);
+	fs_metrics_scored(r->metrics, r->engine, res);
 	src.topic = rd_kafka_topic_name(msg->rkt);
 	src.partition = msg->partition;
 	src.offset = msg->offset;

@@ -179,8 +179,12 @@ void fs_metrics_consumed(fs_metrics_t *mx);
 uint64_t fs_metrics_work_begin(fs_metrics_t *mx, int slot);
 /** @brief Worker @p slot produced the outputs of the message it began at @p t0. */
 void fs_metrics_work_end(fs_metrics_t *mx, int slot, uint64_t t0);
-/** @brief The engine scored a message: label, categories, rules, rule limits. */
-void fs_metrics_scored(fs_metrics_t *mx, const struct fs_result *res);
+/**
+ * @brief @p engine scored a message: label, categories, rules, rule limits.
+ *        Categories and rules count only for the engine the metrics were
+ *        started with (their ids name labels of that rule set).
+ */
+void fs_metrics_scored(fs_metrics_t *mx, const struct fs_engine *engine, const struct fs_result *res);
 /**
  * @brief The broker acknowledged an output (an rd_kafka_message_t of a
  *        delivery report, passed as void *): counts it as scored, alerted or

@@ -375,10 +375,11 @@ static void test_pipeline_families(void **state)
 
 	assert_int_equal(fs_score(engine, scr, text1, strlen(text1), &res, &errpos), FS_OK);
 	assert_int_equal(res->nrules_hit, 2);
-	fs_metrics_scored(mx, res);
+	fs_metrics_scored(mx, engine, res);
+	fs_metrics_scored(mx, NULL, res); /* another engine: its label counts, not its rules */
 	assert_int_equal(fs_score(engine, scr, "great", 5, &res, &errpos), FS_OK);
 	assert_int_equal(res->nrules_hit, 0);
-	fs_metrics_scored(mx, res);
+	fs_metrics_scored(mx, engine, res);
 	fs_metrics_consumed(mx);
 	fs_metrics_consumed(mx);
 	fs_metrics_committed(mx, 0);
@@ -388,7 +389,7 @@ static void test_pipeline_families(void **state)
 	fs_metrics_done(mx, -1);
 	text = render(fs_metrics_registry(mx));
 	assert_contains(text, "\nfeedsense_messages_consumed_total 2\n");
-	assert_contains(text, "\nfeedsense_messages_by_label_total{label=\"negative\"} 1\n");
+	assert_contains(text, "\nfeedsense_messages_by_label_total{label=\"negative\"} 2\n");
 	assert_contains(text, "\nfeedsense_messages_by_label_total{label=\"positive\"} 1\n");
 	assert_contains(text, "\nfeedsense_messages_by_label_total{label=\"neutral\"} 0\n");
 	assert_contains(text, "\nfeedsense_rule_hits_total{rule=\"cancel_subscription\"} 1\n");
@@ -455,7 +456,7 @@ static void test_pipeline_families(void **state)
 
 	/* NULL (metrics off): every hook is a no-op */
 	fs_metrics_consumed(NULL);
-	fs_metrics_scored(NULL, res);
+	fs_metrics_scored(NULL, engine, res);
 	fs_metrics_done(NULL, 0);
 	fs_metrics_committed(NULL, 0);
 	fs_metrics_kafka_stats(NULL, stats, strlen(stats));
