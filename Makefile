@@ -19,15 +19,15 @@ SAN       ?=
 CFLAGS    ?= $(OPT) -g
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CPPFLAGS  += -Iinclude -D_GNU_SOURCE -DFS_DEFAULT_LEXICON_DIR='"$(PREFIX)/share/feedsense/lexicons"'
-LDLIBS    := -lpcre2-8 -ljansson -lz -lrdkafka -lpthread -lm
+LDLIBS    := -lpcre2-8 -ljansson -lz -lrdkafka -lmicrohttpd -lpthread -lm
 
 # Debian packages needed to build and test (libmicrohttpd: the metrics endpoint;
-# kcat and jq: the pipeline integration tests; clang-14 and libclang-rt-14-dev,
+# kcat, jq and curl: the pipeline integration tests; clang-14 and libclang-rt-14-dev,
 # which holds its libFuzzer: the fuzz targets; valgrind: the memcheck run;
 # OpenJDK and Maven: the real Apache Kafka the integration suite also runs
 # against; openssl: its TLS certificates; yamllint: the deploy/ files)
 DEB_PKGS  := gcc make pkg-config time libpcre2-dev zlib1g-dev libjansson-dev libcmocka-dev librdkafka-dev \
-	     libmicrohttpd-dev kcat jq clang-14 libclang-rt-14-dev valgrind openjdk-17-jre-headless maven openssl \
+	     libmicrohttpd-dev kcat jq curl clang-14 libclang-rt-14-dev valgrind openjdk-17-jre-headless maven openssl \
 	     yamllint
 
 ifeq ($(SAN),1)
@@ -40,10 +40,11 @@ SANFLAGS  :=
 endif
 BIN       := $(if $(filter 1,$(SAN)),$(BUILD)/feedsense,bin/feedsense)
 
-LIB_SRC   := err buf text lexicon conf tag rules score event batch log offsets ingest broker client reload runner config
+LIB_SRC   := err buf text lexicon conf tag rules score event batch log offsets ingest broker client reload metrics runner \
+	     config
 LIB_OBJ   := $(LIB_SRC:%=$(BUILD)/%.o)
 LIB       := $(BUILD)/libfeedsense.a
-UNIT      := text lexicon rules score event batch config offsets ingest reload
+UNIT      := text lexicon rules score event batch config offsets ingest reload metrics log
 UNIT_BIN  := $(UNIT:%=$(BUILD)/tests/test_%)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
 
@@ -113,13 +114,14 @@ unit: $(BIN) $(UNIT_BIN)
 	if [ -n "$$failed" ]; then echo "unit tests failed:$$failed"; exit 1; fi
 
 # CLI tests, then the streaming pipeline against the embedded broker (about
-# 5 minutes, bounded at 10), then live reload (about 30 s, bounded at 5
-# minutes); all always run, and any failing fails.
+# 5 minutes, bounded at 10), then live reload and the metrics endpoint
+# (under a minute each, bounded at 5); all always run, and any failing fails.
 it: $(BIN)
 	@rc=0; \
 	FEEDSENSE_BIN=$(BIN) sh tests/it/run.sh || rc=1; \
 	FEEDSENSE_BIN=$(BIN) timeout -k 10 600 sh tests/it/pipeline.sh || rc=1; \
 	FEEDSENSE_BIN=$(BIN) timeout -k 10 300 sh tests/it/reload.sh || rc=1; \
+	FEEDSENSE_BIN=$(BIN) timeout -k 10 300 sh tests/it/metrics.sh || rc=1; \
 	exit $$rc
 
 eval-gate: $(BUILD)/tests/eval

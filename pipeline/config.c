@@ -28,6 +28,7 @@
 #include "feedsense/buf.h"
 #include "feedsense/conf.h"
 #include "feedsense/config.h"
+#include "feedsense/metrics.h"
 
 extern char **environ;
 
@@ -76,6 +77,7 @@ typedef struct setting {
 static const char *const format_names[] = {"auto", "json", "plain", NULL};
 static const char *const guarantee_names[] = {"at_least_once", "exactly_once", NULL};
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
+static const char *const log_format_names[] = {"plain", "json", NULL};
 
 static const setting_t settings[] = {
 	S_STR("kafka", "brokers", brokers, SF_OPTIONAL, NULL,
@@ -149,7 +151,15 @@ static const setting_t settings[] = {
 	S_INT("broker", "partitions", broker_partitions, "4", 1, 256,
 	      "Partitions of each topic the embedded cluster creates."),
 
+	S_STR("metrics", "listen", metrics_listen, 0, "127.0.0.1:9464",
+	      "Address of the HTTP endpoints /metrics (Prometheus), /healthz and /readyz: HOST:PORT, "
+	      "[IPv6]:PORT, :PORT (every interface) or a bare PORT (127.0.0.1); port 0 picks a free one (the log "
+	      "says which); off or empty: no endpoints. If the address cannot be bound the pipeline runs on "
+	      "without them (the error is logged)."),
+
 	S_CHOICE("log", "level", log_level, "info", level_names, "Least severe messages logged."),
+	S_CHOICE("log", "format", log_format, "plain", log_format_names,
+		 "plain: one line of text per message; json: one JSON object per line (ts, level, module, msg)."),
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -182,7 +192,8 @@ static const section_t sections[] = {
 	{"pipeline", -1, "Threads, queues and the delivery guarantee.", NULL},
 	{"broker", -1, "The embedded mock Kafka cluster, started when kafka.brokers is empty (for trials and tests).",
 	 NULL},
-	{"log", -1, "Logging.", NULL},
+	{"metrics", -1, "Prometheus metrics and health endpoints of `feedsense run`.", NULL},
+	{"log", -1, "Logging, on stderr. Secret property values are never written.", NULL},
 };
 
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -834,6 +845,16 @@ fs_err_t fs_config_validate(const fs_config_t *cfg, char *errstr, size_t errstr_
 		err = check_setting(cfg, &settings[i], errstr, errstr_size);
 		if (err != FS_OK) {
 			return err;
+		}
+	}
+	{
+		char host[64];
+		int port;
+		if (fs_metrics_parse_listen(cfg->metrics_listen, host, sizeof(host), &port, errstr, errstr_size) !=
+		    FS_OK) {
+			char why[512];
+			snprintf(why, sizeof(why), "%s", errstr);
+			return fs_seterr(errstr, errstr_size, FS_ERR_PARSE, "metrics.listen: %s", why);
 		}
 	}
 	if (cfg->neg_threshold > cfg->pos_threshold) {

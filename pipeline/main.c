@@ -25,10 +25,7 @@
 #include "feedsense/rules.h"
 #include "feedsense/score.h"
 #include "feedsense/tag.h"
-
-#ifndef FS_VERSION
-#define FS_VERSION "0.1.0"
-#endif
+#include "feedsense/version.h"
 
 #define MAX_USER_LEXICONS 16
 
@@ -518,6 +515,9 @@ static void usage_run(FILE *fp, const char *cmd)
 		"      --watch              reload the lexicons when their files change (scoring.watch)\n"
 		"      --exactly-once       use Kafka transactions (processing.guarantee=exactly_once)\n"
 		"      --log-level LEVEL    error, warn, info, debug\n"
+		"      --log-format FORMAT  plain (default) or json (one JSON object a line)\n"
+		"      --metrics ADDR:PORT  /metrics, /healthz, /readyz (default 127.0.0.1:9464; a bare\n"
+		"                           PORT binds 127.0.0.1, port 0 a free port; off disables)\n"
 		"%s"
 		"  -h, --help               this help\n",
 		cmd,
@@ -555,6 +555,8 @@ static int load_run_config(int argc, char **argv, const char *cmd, fs_config_t *
 		{"log-level", required_argument, NULL, 5},
 		{"example", no_argument, NULL, 6},
 		{"watch", no_argument, NULL, 7},
+		{"log-format", required_argument, NULL, 8},
+		{"metrics", required_argument, NULL, 9},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -590,6 +592,8 @@ static int load_run_config(int argc, char **argv, const char *cmd, fs_config_t *
 		case 5: key = "log.level"; break;
 		case 6: *example = 1; break;
 		case 7: key = "scoring.watch"; optarg = (char *)"1"; break;
+		case 8: key = "log.format"; break;
+		case 9: key = "metrics.listen"; break;
 		case 'h': usage_run(stdout, cmd); return 0;
 		default: usage_run(stderr, cmd); return 2;
 		}
@@ -643,6 +647,16 @@ static int load_run_config(int argc, char **argv, const char *cmd, fs_config_t *
 		int lvl = fs_log_parse_level(cfg->log_level);
 		if (lvl >= 0) {
 			fs_log_set_level((fs_log_level_t)lvl);
+		}
+	}
+	if (cfg->log_format && fs_log_parse_format(cfg->log_format) >= 0) {
+		fs_log_set_format((fs_log_format_t)fs_log_parse_format(cfg->log_format));
+	}
+	for (i = 0; i < (int)cfg->nkprops; i++) {
+		/* a secret echoed by librdkafka (an error, a debug dump) is masked too */
+		if (fs_config_is_secret(cfg->kprops[i].name) && fs_log_add_secret(cfg->kprops[i].value) != 0) {
+			fprintf(stderr, "feedsense: too many secret properties to mask in the log\n");
+			return 1;
 		}
 	}
 	if (!cfg->lexicons || !*cfg->lexicons) {

@@ -34,6 +34,7 @@
 #include "feedsense/event.h"
 #include "feedsense/ingest.h"
 #include "feedsense/log.h"
+#include "feedsense/metrics.h"
 #include "feedsense/offsets.h"
 #include "feedsense/reload.h"
 #include "feedsense/runner.h"
@@ -53,6 +54,7 @@ typedef struct job {
 	fs_ptrack_t *pt;
 	uint64_t seq;
 	uint64_t t0_us;     /* when it was consumed */
+	int64_t ts_ms;      /* its Kafka timestamp, -1 if none (end-to-end latency) */
 	runner_t *r;
 	atomic_int pending; /* unacknowledged outputs + the worker's hold */
 } job_t;
@@ -97,6 +99,7 @@ struct runner {
 	rd_kafka_t *consumer, *producer;
 	rd_kafka_topic_t *t_scored, *t_alerts, *t_dlq;
 	fs_offsets_t *offs;
+	fs_metrics_t *metrics; /* NULL: metrics off */
 	worker_t *workers;
 	int nworkers;
 	fs_ingest_opts_t iopts;
@@ -264,6 +267,7 @@ static void job_release(job_t *job)
 		}
 		lat_record(job->r, t - job->t0_us);
 		atomic_store(&job->r->last_us, t);
+		fs_metrics_done(job->r->metrics, job->ts_ms);
 		free(job);
 	}
 }
@@ -435,6 +439,7 @@ static void process(worker_t *w, job_t *job)
 		dead_letter(r, job, err, errstr, errpos);
 		return;
 	}
+	fs_metrics_scored(r->metrics, w->use.engine, w->use.gen, res);
 	src.topic = rd_kafka_topic_name(msg->rkt);
 	src.partition = msg->partition;
 	src.offset = msg->offset;
@@ -469,7 +474,10 @@ static void *worker_main(void *arg)
 	job_t *job;
 
 	while ((job = wqueue_pop(&w->q))) {
+		int slot = FS_METRICS_SLOT_WORKER((int)(w - w->r->workers));
+		uint64_t t0 = fs_metrics_work_begin(w->r->metrics, slot);
 		process(w, job);
+		fs_metrics_work_end(w->r->metrics, slot, t0);
 		rd_kafka_message_destroy(job->msg);
 		job->msg = NULL;
 		job_release(job); /* the worker's hold */
@@ -504,10 +512,12 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaqu
 	(void)rk;
 	if (!rkm->err) {
 		atomic_fetch_add(&r->acked, 1);
+		fs_metrics_delivered(r->metrics, rkm);
 		job_release(job);
 		return;
 	}
 	atomic_fetch_add(&r->produce_failures, 1);
+	fs_metrics_produce_failed(r->metrics);
 	if (r->eos) {
 		/* the transaction cannot commit: it is aborted and its input re-read */
 		fs_log(FS_LOG_WARN, MOD, "delivery to %s failed in a transaction: %s", rd_kafka_topic_name(rkm->rkt),
@@ -592,6 +602,7 @@ static void *poll_main(void *arg)
 	runner_t *r = arg;
 
 	while (!atomic_load(&r->poll_stop)) {
+		fs_metrics_alive(r->metrics, FS_METRICS_SLOT_POLLER);
 		rd_kafka_poll(r->producer, 50);
 		if (run_retries(r)) {
 			usleep(100 * 1000); /* back off a little while the broker recovers */
@@ -608,6 +619,7 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	runner_t *r = opaque;
 	char buf[512];
 
+	fs_metrics_kafka_error(r->metrics, err);
 	if (err == RD_KAFKA_RESP_ERR__FATAL) {
 		rd_kafka_fatal_error(rk, buf, sizeof(buf));
 		fs_log(FS_LOG_ERROR, MOD, "fatal Kafka error in %s: %s", rd_kafka_name(rk), buf);
@@ -644,7 +656,18 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
 	}
 	atomic_store(&r->lag, lag);
 	json_decref(root);
+	fs_metrics_kafka_stats(r->metrics, json, json_len);
 	return 0;
+}
+
+static void offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets,
+			     void *opaque)
+{
+	runner_t *r = opaque;
+
+	(void)rk;
+	(void)offsets;
+	fs_metrics_committed(r->metrics, err);
 }
 
 typedef struct store_ctx {
@@ -731,6 +754,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 		} else {
 			rd_kafka_assign(rk, parts);
 		}
+		fs_metrics_rebalanced(r->metrics, rk, 1);
 	} else {
 		int lost = rd_kafka_assignment_lost(rk);
 		fs_log(FS_LOG_INFO, MOD, "%s %d partition(s): finishing their in-flight messages",
@@ -756,6 +780,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 		} else {
 			rd_kafka_assign(rk, NULL);
 		}
+		fs_metrics_rebalanced(r->metrics, rk, 0);
 	}
 	if (error) {
 		fs_log(FS_LOG_ERROR, MOD, "rebalance: %s", rd_kafka_error_string(error));
@@ -789,6 +814,7 @@ static void eos_commit(runner_t *r)
 	if (!error) {
 		error = rd_kafka_commit_transaction(r->producer, -1);
 	}
+	fs_metrics_committed(r->metrics, error ? (int)rd_kafka_error_code(error) : 0);
 	if (error) {
 		int abortable = rd_kafka_error_txn_requires_abort(error);
 		fs_log(abortable ? FS_LOG_WARN : FS_LOG_ERROR, MOD, "transaction commit: %s",
@@ -861,6 +887,7 @@ static rd_kafka_t *make_client(runner_t *r, rd_kafka_type_t type, const char *bo
 	char es[1024], txid[512], num[32];
 	rd_kafka_t *rk;
 	int rc = 0;
+	int64_t stats_ms = cfg->summary_interval_ms;
 
 	rc |= set(conf, "bootstrap.servers", bootstraps);
 	rd_kafka_conf_set_opaque(conf, r);
@@ -879,12 +906,16 @@ static rd_kafka_t *make_client(runner_t *r, rd_kafka_type_t type, const char *bo
 		if (r->eos) {
 			rc |= set(conf, "isolation.level", "read_committed");
 		}
-		if (cfg->summary_interval_ms > 0) {
-			snprintf(num, sizeof(num), "%lld", (long long)cfg->summary_interval_ms);
+		if (r->metrics && (stats_ms <= 0 || stats_ms > FS_METRICS_STATS_INTERVAL_MS)) {
+			stats_ms = FS_METRICS_STATS_INTERVAL_MS; /* lag and broker states for the metrics */
+		}
+		if (stats_ms > 0) {
+			snprintf(num, sizeof(num), "%lld", (long long)stats_ms);
 			rc |= set(conf, "statistics.interval.ms", num);
 			rd_kafka_conf_set_stats_cb(conf, stats_cb);
 		}
 		rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+		rd_kafka_conf_set_offset_commit_cb(conf, offset_commit_cb);
 	} else {
 		rc |= set(conf, "client.id", "feedsense-producer");
 		rc |= set(conf, "enable.idempotence", "true");
@@ -1057,6 +1088,12 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 	if (!r->offs || load_engine(r) != 0) {
 		goto out;
 	}
+	r->nworkers = cfg->workers > 0 ? cfg->workers : (ncores > 0 ? (int)ncores : 1);
+	{
+		fs_reload_ref_t *ref = fs_reload_acquire(r->reload);
+		r->metrics = fs_metrics_start(cfg, fs_reload_ref_engine(ref), fs_reload_ref_generation(ref), r->nworkers);
+		fs_reload_ref_release(ref);
+	}
 	if (!bootstraps || !*bootstraps) {
 		if (fs_broker_new(1, NULL, cfg->broker_partitions, &r->broker, errstr, sizeof(errstr)) != FS_OK) {
 			fs_log(FS_LOG_ERROR, MOD, "%s", errstr);
@@ -1101,7 +1138,6 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 	if (cfg->alerts_topic && *cfg->alerts_topic) {
 		r->t_alerts = rd_kafka_topic_new(r->producer, cfg->alerts_topic, NULL);
 	}
-	r->nworkers = cfg->workers > 0 ? cfg->workers : (ncores > 0 ? (int)ncores : 1);
 	r->workers = calloc((size_t)r->nworkers, sizeof(worker_t));
 	if (!r->workers) {
 		goto out;
@@ -1138,6 +1174,12 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 			*r->reload_flag = 0;
 			fs_reload_request(r->reload); /* loaded and swapped on the reloader's thread */
 		}
+		fs_metrics_alive(r->metrics, FS_METRICS_SLOT_CONSUMER);
+		if (r->metrics) { /* the set in use and the reload counts, for /metrics */
+			fs_reload_stats_t st;
+			fs_reload_stats(r->reload, &st);
+			fs_metrics_lexicon(r->metrics, st.version, st.reloads_ok, st.reloads_failed, st.reloads_unchanged);
+		}
 		for (k = 0; k < n; k++) {
 			rd_kafka_message_t *msg = msgs[k];
 			job_t *job;
@@ -1165,6 +1207,7 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 			job->msg = msg;
 			job->r = r;
 			job->t0_us = now_us();
+			job->ts_ms = rd_kafka_message_timestamp(msg, NULL);
 			if (!atomic_load(&r->first_us)) {
 				atomic_store(&r->first_us, job->t0_us);
 			}
@@ -1187,6 +1230,7 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 				p->offset = msg->offset + 1;
 			}
 			atomic_fetch_add(&r->consumed, 1);
+			fs_metrics_consumed(r->metrics);
 			h = (unsigned)msg->partition * 2654435761u;
 			h ^= (unsigned)(uintptr_t)msg->rkt >> 4;
 			wqueue_push(&r->workers[h % (unsigned)r->nworkers].q, job);
@@ -1213,6 +1257,7 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 	fs_log(FS_LOG_INFO, MOD, "stopping: finishing in-flight messages");
 
 out:
+	fs_metrics_stopping(r->metrics);
 	/* shutdown: workers drain, producer flushes, offsets commit, consumer closes */
 	if (r->workers) {
 		for (i = 0; i < r->nworkers; i++) {
@@ -1302,6 +1347,7 @@ out:
 		retry_free(r->retries);
 		r->retries = next;
 	}
+	fs_metrics_destroy(r->metrics);
 	fs_broker_destroy(r->broker);
 	fs_reload_destroy(r->reload);
 	fs_offsets_destroy(r->offs);

@@ -779,11 +779,15 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 	if (nrun > 1) {
 		qsort(scr->rulelist, nrun, sizeof(uint32_t), cmp_u32);
 	}
+	/* the rules that hit are compacted to the front of rulelist as it is
+	 * walked (index <= k, so never over an id still to be read) */
+	res->rules_hit = scr->rulelist;
 	for (k = 0; k < nrun; k++) {
 		uint32_t r = scr->rulelist[k];
 		const fs_rule_t *rule = fs_rules_get(rules, r);
 		size_t start = 0, ms, me;
 		fs_rules_rc_t rc;
+		int hit = 0;
 
 		scr->rulebits[r >> 6] &= ~(1ULL << (r & 63));
 		res->rules_run++;
@@ -802,6 +806,10 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 			}
 			if (rule->negatable && negators_before(scr, first, NULL, NULL) % 2 == 1) {
 				continue;
+			}
+			if (!hit) {
+				hit = 1;
+				scr->rulelist[res->nrules_hit++] = r;
 			}
 			res->flags |= rule->flags;
 			for (c = 0; c < 64; c++) {

@@ -82,8 +82,11 @@ typedef struct fs_config {
 	int passthrough;        /**< 1: copy input to the scored topic unscored (benchmarks) */
 	/* [broker] embedded mock cluster */
 	int broker_partitions;  /**< 4: partitions per default topic */
+	/* [metrics] */
+	char *metrics_listen;   /**< "127.0.0.1:9464": HOST:PORT, PORT, or off/empty */
 	/* [log] */
 	char *log_level;        /**< "info": error, warn, info, debug */
+	char *log_format;       /**< "plain" or "json" */
 
 	/* librdkafka pass-through properties, in order of precedence */
 	fs_kprop_t *kprops;

@@ -131,6 +131,8 @@ typedef struct fs_result {
 	uint32_t flags;       /**< bit i: fs_rules_flag_name(rules, i) */
 	unsigned limit_hits;  /**< rules skipped because they hit a PCRE2 limit */
 	unsigned rules_run;   /**< regex rules evaluated */
+	const uint32_t *rules_hit; /**< ids (fs_rules_get) of the rules that matched, once each */
+	unsigned nrules_hit;
 	unsigned ntokens;
 	double length_factor; /**< divisor applied to long texts (1 for short ones) */
 } fs_result_t;

@@ -273,7 +273,35 @@ static void test_unknown_section(void **state)
 	assert_int_equal(load(st, "[log]\nlevel = warn\n\n[inputs]\ntopics = a\n"), FS_ERR_PARSE);
 	assert_prefix(st->es, at(st, 4));
 	assert_contains(st->es, "[inputs]: unknown section");
-	assert_contains(st->es, "kafka, kafka.consumer, kafka.producer, input, output, scoring, pipeline, broker, log");
+	assert_contains(st->es,
+			"kafka, kafka.consumer, kafka.producer, input, output, scoring, pipeline, broker, metrics, log");
+}
+
+static void test_metrics_and_log_format(void **state)
+{
+	cstate_t *st = *state;
+
+	assert_string_equal(st->cfg.metrics_listen, "127.0.0.1:9464");
+	assert_string_equal(st->cfg.log_format, "plain");
+	assert_int_equal(load(st, "[metrics]\nlisten = 0\n[log]\nformat = json\n"), FS_OK);
+	assert_string_equal(st->cfg.metrics_listen, "0");
+	assert_string_equal(st->cfg.log_format, "json");
+	assert_int_equal(fs_config_validate(&st->cfg, st->es, sizeof(st->es)), FS_OK);
+	assert_int_equal(fs_config_set(&st->cfg, "metrics.listen", "off", "--metrics", st->es, sizeof(st->es)), FS_OK);
+	assert_int_equal(fs_config_validate(&st->cfg, st->es, sizeof(st->es)), FS_OK);
+	assert_int_equal(fs_config_set(&st->cfg, "log.format", "xml", "--log-format", st->es, sizeof(st->es)),
+			 FS_ERR_PARSE);
+	assert_contains(st->es, "plain, json");
+	assert_int_equal(fs_config_set(&st->cfg, "metrics.listen", "host.example:80", "--metrics", st->es,
+				       sizeof(st->es)),
+			 FS_OK);
+	assert_int_equal(fs_config_validate(&st->cfg, st->es, sizeof(st->es)), FS_ERR_PARSE);
+	assert_prefix(st->es, "metrics.listen: ");
+	assert_contains(st->es, "numeric IP address");
+	assert_int_equal(fs_config_set(&st->cfg, "metrics.listen", "127.0.0.1:70000", "--metrics", st->es,
+				       sizeof(st->es)),
+			 FS_OK);
+	assert_int_equal(fs_config_validate(&st->cfg, st->es, sizeof(st->es)), FS_ERR_PARSE);
 }
 
 static void test_key_outside_section(void **state)
@@ -698,6 +726,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kafka_passthrough_origin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_section, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_and_log_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_outside_section, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_int, setup, teardown),
