@@ -55,7 +55,7 @@ if [ -z "$old_val" ]; then
 elif start_broker; then
 	N=20000
 	gen r $N | cut -f 2 >"$T/in.ndjson"
-	start_run run1
+	start_run run1 --metrics 127.0.0.1:0
 	wait_log "$T/run1.log" "assigned" 60 || bad "pipeline assigned partitions" "$(tail -5 "$T/run1.log")"
 	v1=$(loaded_version "$T/run1.log")
 	feed "$T/in.ndjson" 2000 # 10 s of input
@@ -87,6 +87,12 @@ elif start_broker; then
 	fi
 	gen s 1000 | produce feedback
 	wait_count feedback.scored $((N + 1000)) 60 || bad "scoring goes on after a rejected reload" "$CNT"
+	# /metrics follows: the set in use, one reload done and one rejected
+	maddr=$(sed -n 's|.*listening on http://\([^/]*\)/metrics.*|\1|p' "$T/run1.log" | head -n 1)
+	curl -s -m 5 "http://$maddr/metrics" >"$T/metrics.txt" 2>>"$T/curl.log"
+	eq "/metrics: lexicon_info names the reloaded set, reloads ok/failed counted" \
+		"feedsense_lexicon_info{version=\"$v2\"} 1 feedsense_reloads_total{result=\"ok\"} 1 feedsense_reloads_total{result=\"failed\"} 1" \
+		"$(grep -E '^feedsense_(lexicon_info|reloads_total\{result="(ok|failed)")' "$T/metrics.txt" | tr '\n' ' ' | sed 's/ $//')"
 	stop_run $RUNPID 60
 	eq "pipeline exits 0 on SIGTERM" 0 $RC
 
