@@ -40,10 +40,12 @@ SANFLAGS  :=
 endif
 BIN       := $(if $(filter 1,$(SAN)),$(BUILD)/feedsense,bin/feedsense)
 
-LIB_SRC   := err buf text lexicon conf tag rules score event batch log offsets ingest broker client runner config
+LIB_SRC   := err buf text lexicon conf tag rules score event batch log offsets ingest broker client runner config \
+	     window alerter
 LIB_OBJ   := $(LIB_SRC:%=$(BUILD)/%.o)
 LIB       := $(BUILD)/libfeedsense.a
-UNIT      := text lexicon rules score event batch config offsets ingest
+UNIT      := text lexicon rules score event batch config offsets ingest \
+	     window
 UNIT_BIN  := $(UNIT:%=$(BUILD)/tests/test_%)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
 
@@ -118,6 +120,7 @@ it: $(BIN)
 	@rc=0; \
 	FEEDSENSE_BIN=$(BIN) sh tests/it/run.sh || rc=1; \
 	FEEDSENSE_BIN=$(BIN) timeout -k 10 600 sh tests/it/pipeline.sh || rc=1; \
+	FEEDSENSE_BIN=$(BIN) timeout -k 10 300 sh tests/it/windows.sh || rc=1; \
 	exit $$rc
 
 eval-gate: $(BUILD)/tests/eval

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <signal.h>
 
+#include "feedsense/alerter.h"
 #include "feedsense/batch.h"
 #include "feedsense/broker.h"
 #include "feedsense/buf.h"
@@ -83,6 +84,7 @@ static void usage_main(FILE *fp)
 		"Commands:\n"
 		"  run                  the streaming pipeline: consume, score, publish\n"
 		"  check-config         validate and print the effective configuration\n"
+		"  windows              spike alerts over sliding windows of the scored topic\n"
 		"  broker               start the embedded Kafka broker (for demos and tests)\n"
 		"  produce TOPIC [FILE...]  feed lines of files into a topic\n"
 		"  watch [TOPIC,...]    follow output topics and print scored events\n"
@@ -510,6 +512,14 @@ static void usage_run(FILE *fp, const char *cmd)
 			? "Consume feedback from Kafka, score every message, publish scored events, alerts\n"
 			  "and dead letters. Offsets are committed only after the broker acknowledged every\n"
 			  "output derived from them. SIGINT/SIGTERM finish in-flight work and exit 0.\n"
+			: !strcmp(cmd, "windows")
+			? "Read every partition of the scored topic, count negative feedback per category and\n"
+			  "channel in sliding windows ([windows] settings) and publish spike and recovery alerts\n"
+			  "(feedsense.alert.v1, header feedsense.alert.kind=window) to the alerts topic. Run one\n"
+			  "instance. On start it restores its incidents from the alerts it published and rebuilds\n"
+			  "the windows by re-reading the scored topic. SIGINT/SIGTERM exit 0.\n"
+			  "  --from-file FILE         replay NDJSON scored events from FILE ('-': stdin) and print\n"
+			  "                           the alerts instead (no Kafka)\n"
 			: "Validate the configuration (file, environment, flags, librdkafka properties and\n"
 			  "lexicons) and print the effective configuration with secrets masked.\n"
 			  "Exit status 0 when valid, 1 otherwise.\n",
@@ -643,6 +653,42 @@ static int cmd_run(int argc, char **argv)
 	install_signals();
 	rc = fs_runner_run(&cfg, &stop_flag);
 	fs_config_free(&cfg);
+	return rc;
+}
+
+/* `feedsense windows`: the run options, plus --from-file FILE (taken out first). */
+static int cmd_windows(int argc, char **argv)
+{
+	fs_alerter_opts_t opts;
+	fs_config_t cfg;
+	int example = 0, rc, i, n = 0;
+	char **args = calloc((size_t)argc + 1, sizeof(*args));
+
+	memset(&opts, 0, sizeof(opts));
+	if (!args) {
+		fprintf(stderr, "feedsense: out of memory\n");
+		return 2;
+	}
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--from-file") && i + 1 < argc) {
+			opts.from_file = argv[++i];
+		} else if (!strncmp(argv[i], "--from-file=", 12)) {
+			opts.from_file = argv[i] + 12;
+		} else {
+			args[n++] = argv[i];
+		}
+	}
+	fs_config_init(&cfg);
+	rc = load_run_config(n, args, "windows", &cfg, &example);
+	if (rc < 0 && example) {
+		rc = 2;
+	}
+	if (rc < 0) {
+		install_signals();
+		rc = fs_alerter_run(&cfg, &opts, &stop_flag);
+	}
+	fs_config_free(&cfg);
+	free(args);
 	return rc;
 }
 
@@ -895,6 +941,9 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "check-config")) {
 		return cmd_check_config(argc - 1, argv + 1);
 	}
+	if (!strcmp(cmd, "windows")) {
+		return cmd_windows(argc - 1, argv + 1);
+	}
 	if (!strcmp(cmd, "broker")) {
 		return cmd_broker(argc - 1, argv + 1);
 	}
@@ -912,7 +961,7 @@ int main(int argc, char **argv)
 			usage_score(stdout);
 		} else if (argc > 2 && !strcmp(argv[2], "lexicon")) {
 			usage_lexicon(stdout);
-		} else if (argc > 2 && (!strcmp(argv[2], "run") || !strcmp(argv[2], "check-config"))) {
+		} else if (argc > 2 && (!strcmp(argv[2], "run") || !strcmp(argv[2], "check-config") || !strcmp(argv[2], "windows"))) {
 			usage_run(stdout, argv[2]);
 		} else if (argc > 2 && !strcmp(argv[2], "broker")) {
 			usage_broker(stdout);
