@@ -200,7 +200,7 @@ static int feed(alerter_t *al, const char *data, size_t len, int64_t kafka_ts, i
 		fs_window_scored_clear(&ws);
 		return -1;
 	}
-	fs_window_add(al->w, &ws.ev);
+	fs_window_add(al->w, &ws.ev, on_alert, al);
 	*time_ms = ws.ev.time_ms;
 	fs_window_scored_clear(&ws);
 	return 0;

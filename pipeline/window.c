@@ -4,11 +4,16 @@
  *
  * Time is cut into buckets of step_ms: bucket b holds the events with
  * b * step <= time < (b + 1) * step. A key keeps a ring of
- * nwin + nbase buckets (nwin = length / step for the window itself, nbase
- * = baseline_windows * nwin for the trailing baseline before it). A slot
- * remembers which bucket number it holds, so a slot left over from an
- * older lap of the ring reads as empty and is reset when written: a
- * stretch of time without events costs nothing and needs no sweeping.
+ * nwin + nbase + extra buckets (nwin = length / step for the window
+ * itself, nbase = baseline_windows * nwin for the trailing baseline
+ * before it, extra for the events that arrive ahead of the next window to
+ * evaluate: the lateness, one window more of skew between partitions, and
+ * one step). An event further ahead than that first closes the windows
+ * whose buckets its slot would overwrite. A slot remembers which bucket
+ * number it holds, so a slot left over from an older lap of the ring
+ * reads as empty and is reset when written: a stretch of time without
+ * events costs nothing and needs no sweeping. Example ids are kept the
+ * same way in a ring of nwin + extra buckets.
  *
  * The window ending at E (a multiple of step) covers [E - length, E); its
  * baseline covers the baseline_windows * length before it. Windows are
@@ -58,13 +63,15 @@ typedef struct wkey {
 	int64_t published_until; /* restored: windows ending at or before are not alerted */
 	int64_t last_b;          /* latest bucket with data; INT64_MIN: none */
 	char incident[FS_WINDOW_INCIDENT_MAX];
-	bucket_t *ring; /* nring slots */
-	idslot_t *ids;  /* nwin slots */
+	bucket_t *ring; /* rsize slots */
+	idslot_t *ids;  /* isize slots */
 } wkey_t;
 
 struct fs_window {
 	fs_window_opts_t o;
 	int64_t nwin, nbase, nring;
+	int64_t extra;      /* slack slots: events ahead of the next window to evaluate */
+	int64_t rsize, isize; /* slots of a key's count ring and id ring */
 	int64_t span_ms;    /* window + baseline */
 	double recovery;    /* effective recovery share */
 	wkey_t **table;     /* hash table of chains */
@@ -82,6 +89,12 @@ static int64_t floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+static size_t slot(int64_t b, int64_t size)
+{
+	int64_t m = b % size;
+	return (size_t)(m < 0 ? m + size : m);
 }
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t len)
@@ -201,6 +214,9 @@ fs_err_t fs_window_new(const fs_window_opts_t *opts, fs_window_t **wp, char *err
 	w->nwin = opts->length_ms / opts->step_ms;
 	w->nbase = (int64_t)opts->baseline_windows * w->nwin;
 	w->nring = w->nwin + w->nbase;
+	w->extra = (opts->lateness_ms + opts->step_ms - 1) / opts->step_ms + w->nwin + 1;
+	w->rsize = w->nring + w->extra;
+	w->isize = w->nwin + w->extra;
 	w->span_ms = w->nring * opts->step_ms;
 	w->recovery = opts->recovery_share > 0 ? opts->recovery_share : opts->min_share / 2;
 	while (ts < opts->max_keys * 2 && ts < ((size_t)1 << 24)) {
@@ -291,16 +307,16 @@ static wkey_t *key_get(fs_window_t *w, fs_window_kind_t kind, const char *value,
 	if (!k) {
 		return NULL;
 	}
-	k->ring = malloc((size_t)w->nring * sizeof(*k->ring));
-	k->ids = malloc((size_t)w->nwin * sizeof(*k->ids));
+	k->ring = malloc((size_t)w->rsize * sizeof(*k->ring));
+	k->ids = malloc((size_t)w->isize * sizeof(*k->ids));
 	if (!k->ring || !k->ids) {
 		key_free(k);
 		return NULL;
 	}
-	for (i = 0; i < w->nring; i++) {
+	for (i = 0; i < w->rsize; i++) {
 		k->ring[i].b = INT64_MIN;
 	}
-	for (i = 0; i < w->nwin; i++) {
+	for (i = 0; i < w->isize; i++) {
 		k->ids[i].b = INT64_MIN;
 	}
 	k->kind = kind;
@@ -330,7 +346,7 @@ static void key_count(fs_window_t *w, fs_window_kind_t kind, const char *value, 
 		w->st.overflow++;
 		return;
 	}
-	s = &k->ring[b % w->nring < 0 ? b % w->nring + w->nring : b % w->nring];
+	s = &k->ring[slot(b, w->rsize)];
 	if (s->b != b) {
 		s->b = b;
 		s->total = s->neg = 0;
@@ -340,7 +356,7 @@ static void key_count(fs_window_t *w, fs_window_kind_t kind, const char *value, 
 		k->last_b = b;
 	}
 	if (negative) {
-		idslot_t *is = &k->ids[b % w->nwin < 0 ? b % w->nwin + w->nwin : b % w->nwin];
+		idslot_t *is = &k->ids[slot(b, w->isize)];
 		s->neg++;
 		if (is->b != b) {
 			is->b = b;
@@ -355,9 +371,11 @@ static void key_count(fs_window_t *w, fs_window_kind_t kind, const char *value, 
 	}
 }
 
-int fs_window_add(fs_window_t *w, const fs_window_event_t *ev)
+static void run_until(fs_window_t *w, int64_t watermark, fs_window_alert_cb *cb, void *opaque);
+
+int fs_window_add(fs_window_t *w, const fs_window_event_t *ev, fs_window_alert_cb *cb, void *opaque)
 {
-	int64_t b;
+	int64_t b, limit;
 	size_t i, j;
 
 	if (w->started && ev->time_ms < w->watermark) {
@@ -370,10 +388,17 @@ int fs_window_add(fs_window_t *w, const fs_window_event_t *ev)
 		w->started = 1;
 		w->next_end = (floor_div(ev->time_ms - w->o.lateness_ms, w->o.step_ms) + 1) * w->o.step_ms;
 	}
+	b = floor_div(ev->time_ms, w->o.step_ms);
+	/* An event so far ahead of the next window to evaluate that its slot
+	 * still holds a bucket that window needs: close the windows first (the
+	 * watermark moves up to them; events behind it become late). */
+	limit = (b - w->extra) * w->o.step_ms;
+	if (w->next_end <= limit) {
+		run_until(w, limit, cb, opaque);
+	}
 	if (ev->time_ms > w->max_time) {
 		w->max_time = ev->time_ms;
 	}
-	b = floor_div(ev->time_ms, w->o.step_ms);
 	if (w->o.keys & FS_WINDOW_OVERALL) {
 		key_count(w, FS_WINDOW_OVERALL, "", 0, b, ev->negative, ev);
 	}
@@ -406,7 +431,7 @@ static void sum(const fs_window_t *w, const wkey_t *k, int64_t b0, int64_t b1, u
 
 	*total = *neg = 0;
 	for (b = b0; b < b1; b++) {
-		const bucket_t *s = &k->ring[b % w->nring < 0 ? b % w->nring + w->nring : b % w->nring];
+		const bucket_t *s = &k->ring[slot(b, w->rsize)];
 		if (s->b == b) {
 			*total += s->total;
 			*neg += s->neg;
@@ -425,7 +450,7 @@ static void fill_alert(const fs_window_t *w, const wkey_t *k, fs_window_alert_t 
 	a->end_ms = end;
 	/* example ids: the most recent buckets first */
 	for (b = floor_div(end, w->o.step_ms) - 1; b >= b0 && a->nexamples < FS_WINDOW_EXAMPLES; b--) {
-		const idslot_t *is = &k->ids[b % w->nwin < 0 ? b % w->nwin + w->nwin : b % w->nwin];
+		const idslot_t *is = &k->ids[slot(b, w->isize)];
 		unsigned i;
 		if (is->b != b) {
 			continue;
@@ -543,14 +568,17 @@ static void evaluate_all(fs_window_t *w, int64_t end, fs_window_alert_cb *cb, vo
 
 void fs_window_advance(fs_window_t *w, int64_t frontier_ms, fs_window_alert_cb *cb, void *opaque)
 {
-	int64_t wm;
-
 	if (!w->started || frontier_ms == INT64_MIN) {
 		return;
 	}
-	wm = frontier_ms - w->o.lateness_ms;
-	if (wm > w->watermark) {
-		w->watermark = wm;
+	run_until(w, frontier_ms - w->o.lateness_ms, cb, opaque);
+}
+
+/* Raise the watermark to @p watermark (never lower it) and evaluate the windows it reached. */
+static void run_until(fs_window_t *w, int64_t watermark, fs_window_alert_cb *cb, void *opaque)
+{
+	if (watermark > w->watermark) {
+		w->watermark = watermark;
 	}
 	while (w->next_end <= w->watermark) {
 		int64_t end = w->next_end;

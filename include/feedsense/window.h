@@ -141,11 +141,14 @@ void fs_window_destroy(fs_window_t *w);
 /**
  * @brief Count one event in the windows of its keys (overall, its channel,
  *        each of its categories, as configured). An event older than the
- *        watermark is late: counted in the stats and dropped.
+ *        watermark is late: counted in the stats and dropped. An event more
+ *        than lateness + one window ahead of the next window to evaluate
+ *        first closes the windows it would otherwise overwrite (their
+ *        alerts go to @p cb), moving the watermark up.
  * @returns 0 when counted, 1 when late. Never fails: a key that cannot be
  *          tracked (cap reached, out of memory) is counted as overflow.
  */
-int fs_window_add(fs_window_t *w, const fs_window_event_t *ev);
+int fs_window_add(fs_window_t *w, const fs_window_event_t *ev, fs_window_alert_cb *cb, void *opaque);
 
 /**
  * @brief Move the watermark to @p frontier_ms - lateness (it never goes
