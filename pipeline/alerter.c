@@ -15,8 +15,10 @@
  * over the partitions that still have data to deliver; a partition at its
  * end (partition EOF, nothing since) does not hold the others back. When
  * every partition is at its end, the frontier is the latest event time of
- * all. Windows close when later events arrive: a stream that stops
- * entirely leaves its last windows open until it resumes.
+ * all. Partitions ahead of the frontier by more than half a window are
+ * paused until it catches up (align()), so the window module sees events
+ * roughly in order. Windows close when later events arrive: a stream that
+ * stops entirely leaves its last windows open until it resumes.
  *
  * Restart. Nothing is stored locally; the state is rebuilt from Kafka:
  *   1. the recent window alerts are read back from the alerts topic: each
@@ -63,6 +65,8 @@ typedef struct part {
 	int32_t id;
 	int64_t max_time; /* latest event time; INT64_MIN: none yet */
 	int at_end;       /* partition EOF and nothing since */
+	int scan;         /* read from the beginning: skip records older than the rebuild start */
+	int paused;       /* ahead of the others: waits for them (align()) */
 } part_t;
 
 typedef struct alerter {
@@ -362,15 +366,24 @@ static int partitions_of(alerter_t *al, const char *topic)
 	return n;
 }
 
-/* The offsets of @p topic's @p n partitions at wall time @p ts_ms (END where none is as recent). */
-static rd_kafka_topic_partition_list_t *offsets_at(alerter_t *al, const char *topic, int n, int64_t ts_ms)
+/*
+ * The offsets of @p topic's @p n partitions at wall time @p ts_ms, with
+ * rd_kafka_offsets_for_times(); END where no record is that recent. A
+ * broker that does not look offsets up by time (librdkafka's mock cluster
+ * answers -1 for every time) is detected by a second lookup at time 0,
+ * which any non-empty partition answers on a real broker: such a
+ * partition is read from its beginning instead, and scan[i] is set so the
+ * reader skips the records older than @p ts_ms itself.
+ */
+static rd_kafka_topic_partition_list_t *offsets_at(alerter_t *al, const char *topic, int n, int64_t ts_ms, int *scan)
 {
-	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(n);
+	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(n), *probe = NULL;
 	rd_kafka_resp_err_t err;
-	int i;
+	int i, missing = 0;
 
 	for (i = 0; i < n; i++) {
 		rd_kafka_topic_partition_list_add(list, topic, i)->offset = ts_ms;
+		scan[i] = 0;
 	}
 	err = rd_kafka_offsets_for_times(al->consumer, list, META_TIMEOUT_MS);
 	if (err) {
@@ -381,7 +394,35 @@ static rd_kafka_topic_partition_list_t *offsets_at(alerter_t *al, const char *to
 	for (i = 0; i < list->cnt; i++) {
 		if (list->elems[i].err || list->elems[i].offset < 0) {
 			list->elems[i].offset = RD_KAFKA_OFFSET_END;
+			missing++;
 		}
+	}
+	if (missing) {
+		probe = rd_kafka_topic_partition_list_copy(list);
+		for (i = 0; i < probe->cnt; i++) {
+			probe->elems[i].offset = 0;
+		}
+		if (rd_kafka_offsets_for_times(al->consumer, probe, META_TIMEOUT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			rd_kafka_topic_partition_list_destroy(probe);
+			return list; /* keep END: the time lookup itself worked */
+		}
+		for (i = 0; i < list->cnt; i++) {
+			int64_t lo = 0, hi = 0;
+			if (list->elems[i].offset != RD_KAFKA_OFFSET_END || probe->elems[i].offset >= 0 ||
+			    rd_kafka_query_watermark_offsets(al->consumer, topic, i, &lo, &hi, META_TIMEOUT_MS) ||
+			    hi <= lo) {
+				continue;
+			}
+			if (!scan[0] && !scan[i]) {
+				fs_log(FS_LOG_WARN, MOD,
+				       "%s: the broker does not look offsets up by time; reading from the beginning and "
+				       "skipping records older than %" PRId64 " s",
+				       topic, (wall_ms() - ts_ms) / 1000);
+			}
+			list->elems[i].offset = lo;
+			scan[i] = 1;
+		}
+		rd_kafka_topic_partition_list_destroy(probe);
 	}
 	return list;
 }
@@ -392,8 +433,8 @@ static rd_kafka_topic_partition_list_t *offsets_at(alerter_t *al, const char *to
  */
 static int read_back(alerter_t *al, int64_t from_ms)
 {
-	int n = partitions_of(al, al->out_topic), i, left = 0;
-	rd_kafka_topic_partition_list_t *list;
+	int n = partitions_of(al, al->out_topic), i, left = 0, *scan;
+	rd_kafka_topic_partition_list_t *list = NULL;
 	int64_t *hi;
 	double deadline;
 	char errstr[256];
@@ -401,13 +442,14 @@ static int read_back(alerter_t *al, int64_t from_ms)
 	if (n <= 0) {
 		return -1;
 	}
-	list = offsets_at(al, al->out_topic, n, from_ms);
 	hi = calloc((size_t)n, sizeof(*hi));
-	if (!list || !hi) {
+	scan = calloc((size_t)n, sizeof(*scan));
+	if (hi && scan) {
+		list = offsets_at(al, al->out_topic, n, from_ms, scan);
+	}
+	if (!list) {
 		free(hi);
-		if (list) {
-			rd_kafka_topic_partition_list_destroy(list);
-		}
+		free(scan);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -456,6 +498,11 @@ static int read_back(alerter_t *al, int64_t from_ms)
 			hi[m->partition] = -1;
 			left--;
 		}
+		if (m->partition >= 0 && m->partition < n && scan[m->partition] &&
+		    rd_kafka_message_timestamp(m, NULL) < from_ms) {
+			rd_kafka_message_destroy(m);
+			continue;
+		}
 		if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
 		    rd_kafka_header_get_last(hdrs, ALERT_KIND_HEADER, &val, &vlen) == RD_KAFKA_RESP_ERR_NO_ERROR &&
 		    vlen == 6 && memcmp(val, "window", 6) == 0) {
@@ -472,11 +519,13 @@ static int read_back(alerter_t *al, int64_t from_ms)
 	rd_kafka_assign(al->consumer, NULL);
 	rd_kafka_topic_partition_list_destroy(list);
 	free(hi);
+	free(scan);
 	return *al->stop || al->fatal ? -1 : 0;
 fail:
 	rd_kafka_assign(al->consumer, NULL);
 	rd_kafka_topic_partition_list_destroy(list);
 	free(hi);
+	free(scan);
 	return -1;
 }
 
@@ -501,12 +550,58 @@ static int64_t frontier(const alerter_t *al)
 	return active ? lo : hi;
 }
 
+static void pause_resume(alerter_t *al, part_t *p, int pause)
+{
+	rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_resp_err_t err;
+
+	rd_kafka_topic_partition_list_add(one, al->in_topic, p->id);
+	err = pause ? rd_kafka_pause_partitions(al->consumer, one) : rd_kafka_resume_partitions(al->consumer, one);
+	rd_kafka_topic_partition_list_destroy(one);
+	if (err) {
+		fs_log(FS_LOG_WARN, MOD, "%s [%d]: %s: %s", al->in_topic, p->id, pause ? "pause" : "resume",
+		       rd_kafka_err2str(err));
+		return;
+	}
+	p->paused = pause;
+	fs_log(FS_LOG_DEBUG, MOD, "%s [%d] %s at %" PRId64, al->in_topic, p->id, pause ? "paused" : "resumed",
+	       p->max_time);
+}
+
+/*
+ * Keep the partitions within half a window of event time of each other, so
+ * a replay does not read one partition's whole backlog ahead of the others
+ * (its events would then close windows the others still have events for).
+ * A partition ahead of the frontier by more than that is paused until the
+ * frontier catches up; while a partition has delivered nothing yet (its
+ * position is unknown), the others pause at their first event. The
+ * partition holding the frontier back is never paused, so reading always
+ * goes on.
+ */
+static void align(alerter_t *al)
+{
+	int64_t f = frontier(al), limit = al->wo.length_ms / 2;
+	int i;
+
+	for (i = 0; i < al->nparts; i++) {
+		part_t *p = &al->parts[i];
+		int ahead;
+		if (p->max_time == INT64_MIN) {
+			continue;
+		}
+		ahead = f == INT64_MIN || p->max_time - f > limit;
+		if (ahead != p->paused && (ahead ? !p->at_end : 1)) {
+			pause_resume(al, p, ahead);
+		}
+	}
+}
+
 static int run_kafka(alerter_t *al)
 {
 	int64_t now = wall_ms(), from = now - rebuild_span_ms(&al->wo);
 	rd_kafka_topic_partition_list_t *list = NULL;
 	double last_summary = mono_s();
-	int i, status = 1;
+	int i, status = 1, *scan = NULL;
 
 	if (!al->cfg->brokers || !*al->cfg->brokers) {
 		fs_log(FS_LOG_ERROR, MOD, "kafka.brokers is required: windows reads the scored topic of a running cluster");
@@ -530,13 +625,14 @@ static int run_kafka(alerter_t *al)
 		goto out;
 	}
 	al->parts = calloc((size_t)al->nparts, sizeof(*al->parts));
-	list = offsets_at(al, al->in_topic, al->nparts, from);
-	if (!al->parts || !list) {
+	scan = calloc((size_t)al->nparts, sizeof(*scan));
+	if (!al->parts || !scan || !(list = offsets_at(al, al->in_topic, al->nparts, from, scan))) {
 		goto out;
 	}
 	for (i = 0; i < al->nparts; i++) {
 		al->parts[i].id = i;
 		al->parts[i].max_time = INT64_MIN;
+		al->parts[i].scan = scan[i];
 	}
 	if (rd_kafka_assign(al->consumer, list)) {
 		fs_log(FS_LOG_ERROR, MOD, "cannot assign %s", al->in_topic);
@@ -562,12 +658,15 @@ static int run_kafka(alerter_t *al)
 				if (p) {
 					p->at_end = 0;
 				}
-				if (feed(al, m->payload, m->len, ts, &et) == 0 && p && et > p->max_time) {
+				if (p && p->scan && ts < from) {
+					/* before the rebuild start */
+				} else if (feed(al, m->payload, m->len, ts, &et) == 0 && p && et > p->max_time) {
 					p->max_time = et;
 				}
 			}
 			rd_kafka_message_destroy(m);
 			fs_window_advance(al->w, frontier(al), on_alert, al);
+			align(al);
 		}
 		rd_kafka_poll(al->producer, 0);
 		t = mono_s();
@@ -600,6 +699,7 @@ out:
 		rd_kafka_destroy(al->producer);
 	}
 	free(al->parts);
+	free(scan);
 	return status;
 }
 
