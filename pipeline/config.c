@@ -152,8 +152,8 @@ static const setting_t settings[] = {
 	S_I64("windows", "step", win_step, "30", 1, 3600,
 	      "Step in seconds: windows end on multiples of it and are evaluated once each."),
 	S_I64("windows", "lateness", win_lateness, "60", 0, 86400,
-	      "Allowed lateness in seconds: an event older than the newest event time minus this is late "
-	      "(counted, not windowed)."),
+	      "Allowed lateness in seconds: an event older than the event-time frontier (the newest event time "
+	      "all partitions reached) minus this is late: counted, not windowed."),
 	S_I64("windows", "min_count", win_min_count, "20", 1, 1e9, "Negative messages a window needs to raise a spike."),
 	S_DBL("windows", "min_share", win_min_share, "0.5", 0, 1, "Negative share a window needs to raise a spike."),
 	S_INT("windows", "baseline_windows", win_baseline_windows, "6", 0, 1000,
