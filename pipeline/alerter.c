@@ -13,7 +13,8 @@
  * partition's backlog ahead of another's), so the frontier given to the
  * window module is the smallest of the partitions' latest event times,
  * over the partitions that still have data to deliver; a partition at its
- * end (partition EOF, nothing since) does not hold the others back. When
+ * end (partition EOF, nothing since, for a grace second: see idle()) does
+ * not hold the others back. When
  * every partition is at its end, the frontier is the latest event time of
  * all. Partitions ahead of the frontier by more than half a window are
  * paused until it catches up (align()), so the window module sees events
@@ -60,11 +61,13 @@
 #define ALERT_KIND_HEADER "feedsense.alert.kind"
 #define META_TIMEOUT_MS 10000
 #define READBACK_TIMEOUT_MS 60000
+#define IDLE_GRACE_S 1.0 /* more than the consumer's fetch.wait.max.ms (500 ms by default) */
 
 typedef struct part {
 	int32_t id;
 	int64_t max_time; /* latest event time; INT64_MIN: none yet */
 	int at_end;       /* partition EOF and nothing since */
+	double eof_at;    /* when (monotonic seconds) */
 	int scan;         /* read from the beginning: skip records older than the rebuild start */
 	int paused;       /* ahead of the others: waits for them (align()) */
 } part_t;
@@ -81,6 +84,7 @@ typedef struct alerter {
 	FILE *out; /* offline replay */
 	fs_buf_t buf, key;
 	int fatal;
+	double woke_at; /* when a partition at its end last delivered again */
 	unsigned long consumed, bad, produced, acked, failed, restored;
 } alerter_t;
 
@@ -529,8 +533,21 @@ fail:
 	return -1;
 }
 
+/*
+ * Is @p p idle: at its end, and for IDLE_GRACE_S, counted from its EOF or
+ * from the last time a partition at its end delivered again, whichever is
+ * later? When new events arrive after a quiet time, the partitions still
+ * at their end have probably not fetched theirs yet: they keep holding the
+ * frontier back for the grace time instead of being overtaken.
+ */
+static int idle(const alerter_t *al, const part_t *p, double now)
+{
+	double since = p->eof_at > al->woke_at ? p->eof_at : al->woke_at;
+	return p->at_end && now - since >= IDLE_GRACE_S;
+}
+
 /* The frontier of event time every partition has reached (see the file header). */
-static int64_t frontier(const alerter_t *al)
+static int64_t frontier(const alerter_t *al, double now)
 {
 	int64_t lo = INT64_MAX, hi = INT64_MIN;
 	int i, active = 0;
@@ -540,7 +557,7 @@ static int64_t frontier(const alerter_t *al)
 		if (p->max_time > hi) {
 			hi = p->max_time;
 		}
-		if (!p->at_end) {
+		if (!idle(al, p, now)) {
 			active = 1;
 			if (p->max_time < lo) {
 				lo = p->max_time;
@@ -578,9 +595,9 @@ static void pause_resume(alerter_t *al, part_t *p, int pause)
  * partition holding the frontier back is never paused, so reading always
  * goes on.
  */
-static void align(alerter_t *al)
+static void align(alerter_t *al, int64_t f, double now)
 {
-	int64_t f = frontier(al), limit = al->wo.length_ms / 2;
+	int64_t limit = al->wo.length_ms / 2;
 	int i;
 
 	for (i = 0; i < al->nparts; i++) {
@@ -590,7 +607,7 @@ static void align(alerter_t *al)
 			continue;
 		}
 		ahead = f == INT64_MIN || p->max_time - f > limit;
-		if (ahead != p->paused && (ahead ? !p->at_end : 1)) {
+		if (ahead != p->paused && (ahead ? !idle(al, p, now) : 1)) {
 			pause_resume(al, p, ahead);
 		}
 	}
@@ -642,6 +659,7 @@ static int run_kafka(alerter_t *al)
 	       al->nparts, al->in_topic);
 	while (!*al->stop && !al->fatal) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(al->consumer, 100);
+		int64_t f;
 		double t;
 
 		if (m) {
@@ -649,14 +667,16 @@ static int run_kafka(alerter_t *al)
 			if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
 				if (p) {
 					p->at_end = 1;
+					p->eof_at = mono_s();
 				}
 			} else if (m->err) {
 				fs_log(FS_LOG_WARN, MOD, "%s: %s", al->in_topic, rd_kafka_message_errstr(m));
 			} else {
 				rd_kafka_timestamp_type_t tstype;
 				int64_t ts = rd_kafka_message_timestamp(m, &tstype), et;
-				if (p) {
+				if (p && p->at_end) {
 					p->at_end = 0;
+					al->woke_at = mono_s();
 				}
 				if (p && p->scan && ts < from) {
 					/* before the rebuild start */
@@ -665,11 +685,12 @@ static int run_kafka(alerter_t *al)
 				}
 			}
 			rd_kafka_message_destroy(m);
-			fs_window_advance(al->w, frontier(al), on_alert, al);
-			align(al);
 		}
-		rd_kafka_poll(al->producer, 0);
 		t = mono_s();
+		f = frontier(al, t);
+		fs_window_advance(al->w, f, on_alert, al);
+		align(al, f, t);
+		rd_kafka_poll(al->producer, 0);
 		if (al->cfg->summary_interval_ms > 0 &&
 		    (t - last_summary) * 1000.0 >= (double)al->cfg->summary_interval_ms) {
 			summary(al);
