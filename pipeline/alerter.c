@@ -57,11 +57,11 @@
 #include "feedsense/buf.h"
 #include "feedsense/log.h"
 
-#define MOD "windows"
-#define ALERT_KIND_HEADER "feedsense.alert.kind"
-#define META_TIMEOUT_MS 10000
+#define MOD                 "windows"
+#define ALERT_KIND_HEADER   "feedsense.alert.kind"
+#define META_TIMEOUT_MS     10000
 #define READBACK_TIMEOUT_MS 60000
-#define IDLE_GRACE_S 1.0 /* more than the consumer's fetch.wait.max.ms (500 ms by default) */
+#define IDLE_GRACE_S        1.0 /* more than the consumer's fetch.wait.max.ms (500 ms by default) */
 
 typedef struct part {
 	int32_t id;
@@ -135,8 +135,9 @@ static void log_alert(const fs_window_alert_t *a, const char *what)
 
 	fs_window_format_time(a->start_ms, start, sizeof(start));
 	fs_window_format_time(a->end_ms, end, sizeof(end));
-	fs_log(FS_LOG_INFO, MOD, "%s %s %s%s%s: window %s .. %s, %" PRIu64 " of %" PRIu64 " negative (%.2f), incident %s",
-	       what, a->type == FS_WINDOW_SPIKE ? "spike" : "recovery", fs_window_kind_name(a->kind),
+	fs_log(FS_LOG_INFO, MOD,
+	       "%s %s %s%s%s: window %s .. %s, %" PRIu64 " of %" PRIu64 " negative (%.2f), incident %s", what,
+	       a->type == FS_WINDOW_SPIKE ? "spike" : "recovery", fs_window_kind_name(a->kind),
 	       a->kind == FS_WINDOW_OVERALL ? "" : ":", a->value, start, end, a->negative, a->total, a->share,
 	       a->incident_id);
 }
@@ -187,7 +188,8 @@ static void summary(alerter_t *al)
 		fs_window_format_time(st.watermark, wm, sizeof(wm));
 	}
 	fs_log(FS_LOG_INFO, "summary",
-	       "windows: consumed %lu, bad %lu, late %" PRIu64 ", key overflow %" PRIu64 " | keys %zu, open incidents %zu"
+	       "windows: consumed %lu, bad %lu, late %" PRIu64 ", key overflow %" PRIu64
+	       " | keys %zu, open incidents %zu"
 	       " | spikes %" PRIu64 ", recoveries %" PRIu64 ", restored %lu, published %lu, acked %lu, failed %lu"
 	       " | watermark %s",
 	       al->consumed, al->bad, st.late, st.overflow, st.keys, st.open, st.spikes, st.recoveries, al->restored,
@@ -307,7 +309,8 @@ static rd_kafka_t *make_client(alerter_t *al, rd_kafka_type_t type)
 	int rc = 0;
 
 	rd_kafka_conf_set_opaque(conf, al);
-	rd_kafka_conf_set_log_cb(conf, (void (*)(const rd_kafka_t *, int, const char *, const char *))fs_log_rdkafka_cb);
+	rd_kafka_conf_set_log_cb(conf,
+				 (void (*)(const rd_kafka_t *, int, const char *, const char *))fs_log_rdkafka_cb);
 	rd_kafka_conf_set_error_cb(conf, error_cb);
 	if (fs_config_kafka_conf(cfg, type == RD_KAFKA_CONSUMER ? 1 : 2, conf, es, sizeof(es)) != FS_OK) {
 		fs_log(FS_LOG_ERROR, MOD, "%s", es);
@@ -418,10 +421,11 @@ static rd_kafka_topic_partition_list_t *offsets_at(alerter_t *al, const char *to
 				continue;
 			}
 			if (!scan[0] && !scan[i]) {
-				fs_log(FS_LOG_WARN, MOD,
-				       "%s: the broker does not look offsets up by time; reading from the beginning and "
-				       "skipping records older than %" PRId64 " s",
-				       topic, (wall_ms() - ts_ms) / 1000);
+				fs_log(
+				    FS_LOG_WARN, MOD,
+				    "%s: the broker does not look offsets up by time; reading from the beginning and "
+				    "skipping records older than %" PRId64 " s",
+				    topic, (wall_ms() - ts_ms) / 1000);
 			}
 			list->elems[i].offset = lo;
 			scan[i] = 1;
@@ -459,7 +463,7 @@ static int read_back(alerter_t *al, int64_t from_ms)
 	for (i = 0; i < n; i++) {
 		int64_t lo = 0;
 		rd_kafka_resp_err_t err =
-			rd_kafka_query_watermark_offsets(al->consumer, al->out_topic, i, &lo, &hi[i], META_TIMEOUT_MS);
+		    rd_kafka_query_watermark_offsets(al->consumer, al->out_topic, i, &lo, &hi[i], META_TIMEOUT_MS);
 		if (err) {
 			fs_log(FS_LOG_ERROR, MOD, "%s [%d]: watermarks: %s", al->out_topic, i, rd_kafka_err2str(err));
 			goto fail;
@@ -492,7 +496,8 @@ static int read_back(alerter_t *al, int64_t from_ms)
 		}
 		if (m->err) {
 			if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-				fs_log(FS_LOG_WARN, MOD, "reading back %s: %s", al->out_topic, rd_kafka_message_errstr(m));
+				fs_log(FS_LOG_WARN, MOD, "reading back %s: %s", al->out_topic,
+				       rd_kafka_message_errstr(m));
 			}
 			rd_kafka_message_destroy(m);
 			continue;
@@ -511,8 +516,8 @@ static int read_back(alerter_t *al, int64_t from_ms)
 		    rd_kafka_header_get_last(hdrs, ALERT_KIND_HEADER, &val, &vlen) == RD_KAFKA_RESP_ERR_NO_ERROR &&
 		    vlen == 6 && memcmp(val, "window", 6) == 0) {
 			if (fs_window_alert_parse(m->payload, m->len, &a, errstr, sizeof(errstr)) != FS_OK) {
-				fs_log(FS_LOG_WARN, MOD, "%s [%d] @%" PRId64 ": unreadable window alert: %s", al->out_topic,
-				       m->partition, m->offset, errstr);
+				fs_log(FS_LOG_WARN, MOD, "%s [%d] @%" PRId64 ": unreadable window alert: %s",
+				       al->out_topic, m->partition, m->offset, errstr);
 			} else if (fs_window_restore(al->w, &a) == FS_OK) {
 				al->restored++;
 				log_alert(&a, "restored");
@@ -621,7 +626,8 @@ static int run_kafka(alerter_t *al)
 	int i, status = 1, *scan = NULL;
 
 	if (!al->cfg->brokers || !*al->cfg->brokers) {
-		fs_log(FS_LOG_ERROR, MOD, "kafka.brokers is required: windows reads the scored topic of a running cluster");
+		fs_log(FS_LOG_ERROR, MOD,
+		       "kafka.brokers is required: windows reads the scored topic of a running cluster");
 		return 2;
 	}
 	al->consumer = make_client(al, RD_KAFKA_CONSUMER);
@@ -630,8 +636,8 @@ static int run_kafka(alerter_t *al)
 		goto out;
 	}
 	fs_log(FS_LOG_INFO, MOD,
-	       "windows of %" PRId64 " s in %" PRId64 " s steps over %s, alerts to %s; rebuilding from the last %" PRId64
-	       " s",
+	       "windows of %" PRId64 " s in %" PRId64
+	       " s steps over %s, alerts to %s; rebuilding from the last %" PRId64 " s",
 	       al->wo.length_ms / 1000, al->wo.step_ms / 1000, al->in_topic, al->out_topic,
 	       rebuild_span_ms(&al->wo) / 1000);
 	if (read_back(al, from - al->wo.cooldown_ms) != 0) {

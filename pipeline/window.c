@@ -70,15 +70,15 @@ typedef struct wkey {
 struct fs_window {
 	fs_window_opts_t o;
 	int64_t nwin, nbase, nring;
-	int64_t extra;      /* slack slots: events ahead of the next window to evaluate */
+	int64_t extra;        /* slack slots: events ahead of the next window to evaluate */
 	int64_t rsize, isize; /* slots of a key's count ring and id ring */
-	int64_t span_ms;    /* window + baseline */
-	double recovery;    /* effective recovery share */
-	wkey_t **table;     /* hash table of chains */
-	size_t table_size;  /* power of two */
-	wkey_t **keys;      /* in the order first seen */
+	int64_t span_ms;      /* window + baseline */
+	double recovery;      /* effective recovery share */
+	wkey_t **table;       /* hash table of chains */
+	size_t table_size;    /* power of two */
+	wkey_t **keys;        /* in the order first seen */
 	size_t nkeys, keys_cap;
-	size_t ncapped;     /* category and channel keys tracked */
+	size_t ncapped; /* category and channel keys tracked */
 	int started;
 	int64_t max_time, watermark, next_end;
 	fs_window_stats_t st;
@@ -196,12 +196,13 @@ fs_err_t fs_window_new(const fs_window_opts_t *opts, fs_window_t **wp, char *err
 
 	*wp = NULL;
 	if (opts->step_ms <= 0 || opts->length_ms <= 0 || opts->length_ms % opts->step_ms != 0) {
-		return fs_seterr(errstr, errstr_size, FS_ERR_ARG, "window length (%" PRId64
-				 " ms) must be a positive multiple of the step (%" PRId64 " ms)",
+		return fs_seterr(errstr, errstr_size, FS_ERR_ARG,
+				 "window length (%" PRId64 " ms) must be a positive multiple of the step (%" PRId64
+				 " ms)",
 				 opts->length_ms, opts->step_ms);
 	}
-	if (opts->length_ms / opts->step_ms > 100000 || opts->baseline_windows < 0 ||
-	    opts->baseline_windows > 1000 || opts->lateness_ms < 0 || opts->cooldown_ms < 0 || opts->max_keys < 1 ||
+	if (opts->length_ms / opts->step_ms > 100000 || opts->baseline_windows < 0 || opts->baseline_windows > 1000 ||
+	    opts->lateness_ms < 0 || opts->cooldown_ms < 0 || opts->max_keys < 1 ||
 	    !(opts->min_share >= 0 && opts->min_share <= 1) || !(opts->recovery_share >= 0) ||
 	    !(opts->baseline_factor >= 0) || !(opts->keys & 7u)) {
 		return fs_seterr(errstr, errstr_size, FS_ERR_ARG, "window options out of range");
@@ -553,9 +554,10 @@ static void evaluate_all(fs_window_t *w, int64_t end, fs_window_alert_cb *cb, vo
 	}
 	for (i = 0; i < w->nkeys; i++) {
 		wkey_t *k = w->keys[i];
-		int idle = k->kind != FS_WINDOW_OVERALL && !k->open && end > k->published_until &&
-			   (k->spike_end == INT64_MIN || end >= k->spike_end + w->o.cooldown_ms) &&
-			   (k->last_b == INT64_MIN || (k->last_b + 1) * w->o.step_ms <= end - w->span_ms + w->o.step_ms);
+		int idle =
+		    k->kind != FS_WINDOW_OVERALL && !k->open && end > k->published_until &&
+		    (k->spike_end == INT64_MIN || end >= k->spike_end + w->o.cooldown_ms) &&
+		    (k->last_b == INT64_MIN || (k->last_b + 1) * w->o.step_ms <= end - w->span_ms + w->o.step_ms);
 		if (idle) {
 			unlink_key(w, k);
 			key_free(k);
@@ -742,8 +744,8 @@ int fs_window_parse_time(const char *s, size_t len, int64_t *ms)
 	if (i != len) {
 		return -1;
 	}
-	*ms = ((days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec) - sign * (oh * 3600 + om * 60)) * 1000 +
-	      frac;
+	*ms =
+	    ((days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec) - sign * (oh * 3600 + om * 60)) * 1000 + frac;
 	return 0;
 }
 
@@ -941,8 +943,8 @@ static int json_time(json_t *v, int64_t *ms)
 	return -1;
 }
 
-fs_err_t fs_window_scored_parse(fs_window_scored_t *ws, const char *data, size_t len, int64_t kafka_ts_ms,
-				char *errstr, size_t errstr_size)
+fs_err_t fs_window_scored_parse(fs_window_scored_t *ws, const char *data, size_t len, int64_t kafka_ts_ms, char *errstr,
+				size_t errstr_size)
 {
 	json_error_t jerr;
 	json_t *root, *meta, *v, *cats, *c;

@@ -28,12 +28,12 @@
 #include "feedsense/buf.h"
 #include "feedsense/err.h"
 
-#define FS_WINDOW_SCHEMA     "feedsense.alert.v1"
-#define FS_WINDOW_EXAMPLES   5   /**< example message ids per alert */
-#define FS_WINDOW_ID_MAX     128 /**< longer message ids are truncated */
-#define FS_WINDOW_VALUE_MAX  200 /**< longer key values are truncated */
+#define FS_WINDOW_SCHEMA       "feedsense.alert.v1"
+#define FS_WINDOW_EXAMPLES     5   /**< example message ids per alert */
+#define FS_WINDOW_ID_MAX       128 /**< longer message ids are truncated */
+#define FS_WINDOW_VALUE_MAX    200 /**< longer key values are truncated */
 #define FS_WINDOW_INCIDENT_MAX 64
-#define FS_WINDOW_MAX_CATS   32 /**< categories of one event considered */
+#define FS_WINDOW_MAX_CATS     32 /**< categories of one event considered */
 
 /** Key kinds, also used as a bit mask in fs_window_opts_t.keys. */
 typedef enum fs_window_kind {
@@ -76,11 +76,11 @@ typedef struct fs_window_cat {
 
 /** A scored event as the window sees it; strings are borrowed. */
 typedef struct fs_window_event {
-	int64_t time_ms;      /**< event time */
-	int negative;         /**< overall label is negative */
-	const char *id;       /**< message id or NULL */
+	int64_t time_ms; /**< event time */
+	int negative;    /**< overall label is negative */
+	const char *id;  /**< message id or NULL */
 	size_t id_len;
-	const char *channel;  /**< channel or NULL */
+	const char *channel; /**< channel or NULL */
 	size_t channel_len;
 	fs_window_cat_t cats[FS_WINDOW_MAX_CATS];
 	size_t ncats;
@@ -105,14 +105,14 @@ typedef struct fs_window_alert {
 typedef void(fs_window_alert_cb)(void *opaque, const fs_window_alert_t *alert);
 
 typedef struct fs_window_stats {
-	uint64_t added;      /**< events counted in windows */
-	uint64_t late;       /**< events older than the watermark, dropped */
-	uint64_t overflow;   /**< key updates dropped because max_keys keys were tracked */
+	uint64_t added;              /**< events counted in windows */
+	uint64_t late;               /**< events older than the watermark, dropped */
+	uint64_t overflow;           /**< key updates dropped because max_keys keys were tracked */
 	uint64_t spikes, recoveries; /**< alerts emitted */
-	uint64_t suppressed; /**< window evaluations skipped as already published (restore) */
-	size_t keys;         /**< keys tracked now, overall included */
-	size_t open;         /**< incidents open now */
-	int64_t watermark;   /**< INT64_MIN before the first event */
+	uint64_t suppressed;         /**< window evaluations skipped as already published (restore) */
+	size_t keys;                 /**< keys tracked now, overall included */
+	size_t open;                 /**< incidents open now */
+	int64_t watermark;           /**< INT64_MIN before the first event */
 } fs_window_stats_t;
 
 typedef struct fs_window fs_window_t;
@@ -222,8 +222,8 @@ typedef struct fs_window_scored {
  *          usable time (errstr says why). Call fs_window_scored_clear()
  *          after use either way.
  */
-fs_err_t fs_window_scored_parse(fs_window_scored_t *ws, const char *data, size_t len, int64_t kafka_ts_ms,
-				char *errstr, size_t errstr_size);
+fs_err_t fs_window_scored_parse(fs_window_scored_t *ws, const char *data, size_t len, int64_t kafka_ts_ms, char *errstr,
+				size_t errstr_size);
 
 /** @brief Release what fs_window_scored_parse() holds. Safe twice. */
 void fs_window_scored_clear(fs_window_scored_t *ws);

@@ -29,7 +29,7 @@
 
 #include "feedsense/window.h"
 
-#define S 1000 /* ms per second */
+#define S          1000 /* ms per second */
 #define MAX_ALERTS 32
 
 typedef struct got {
@@ -386,7 +386,7 @@ static void test_alert_json(void **state)
 	json_t *root, *v;
 	fs_window_alert_t back;
 	char errstr[256];
-	const char *fields[] = {"schema",     "type",           "key",           "window",      "counts",
+	const char *fields[] = {"schema",         "type",           "key",        "window",   "counts",
 				"negative_share", "baseline_share", "thresholds", "examples", "incident_id",
 				"emitted_at"};
 	size_t i;
@@ -453,14 +453,14 @@ static void test_alert_json(void **state)
 	assert_non_null(root);
 	assert_string_equal(json_string_value(json_object_get(root, "type")), "recovery");
 	assert_true(json_is_null(json_object_get(root, "baseline_share")));
-	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(json_object_get(root, "thresholds"), "fired"), 0)),
-			    "recovery_share");
+	assert_string_equal(
+	    json_string_value(json_array_get(json_object_get(json_object_get(root, "thresholds"), "fired"), 0)),
+	    "recovery_share");
 	json_decref(root);
 	/* not an alert */
-	assert_int_equal(fs_window_alert_parse("{\"schema\":\"feedsense.scored.v1\"}", 32, &back, errstr,
-					       sizeof(errstr)),
-			 FS_ERR_JSON);
+	assert_int_equal(
+	    fs_window_alert_parse("{\"schema\":\"feedsense.scored.v1\"}", 32, &back, errstr, sizeof(errstr)),
+	    FS_ERR_JSON);
 	fs_buf_free(&buf);
 	fs_buf_free(&key);
 	fs_window_destroy(w);
@@ -492,9 +492,9 @@ static void test_time(void **state)
 static void test_scored_parse(void **state)
 {
 	static const char ev1[] =
-		"{\"schema\":\"feedsense.scored.v1\",\"id\":\"x1\",\"sentiment\":{\"label\":\"positive\"},"
-		"\"categories\":[{\"name\":\"delivery\",\"sentiment\":{\"label\":\"negative\"}},{\"name\":\"app\"}],"
-		"\"meta\":{\"timestamp\":\"2026-01-01T00:00:10Z\",\"channel\":\"email\"},\"source\":{\"timestamp\":5}}";
+	    "{\"schema\":\"feedsense.scored.v1\",\"id\":\"x1\",\"sentiment\":{\"label\":\"positive\"},"
+	    "\"categories\":[{\"name\":\"delivery\",\"sentiment\":{\"label\":\"negative\"}},{\"name\":\"app\"}],"
+	    "\"meta\":{\"timestamp\":\"2026-01-01T00:00:10Z\",\"channel\":\"email\"},\"source\":{\"timestamp\":5}}";
 	static const char ev2[] = "{\"schema\":\"feedsense.scored.v1\",\"id\":null,\"sentiment\":{\"label\":"
 				  "\"negative\"},\"categories\":[],\"source\":{\"timestamp\":5000}}";
 	fs_window_scored_t ws;
@@ -519,9 +519,8 @@ static void test_scored_parse(void **state)
 	assert_null(ws.ev.channel);
 	fs_window_scored_clear(&ws);
 
-	assert_int_equal(fs_window_scored_parse(&ws, "{\"schema\":\"feedsense.scored.v1\"}", 32, 7, errstr,
-						sizeof(errstr)),
-			 FS_OK);
+	assert_int_equal(
+	    fs_window_scored_parse(&ws, "{\"schema\":\"feedsense.scored.v1\"}", 32, 7, errstr, sizeof(errstr)), FS_OK);
 	assert_int_equal(ws.ev.time_ms, 7); /* the scored message's own timestamp */
 	fs_window_scored_clear(&ws);
 	assert_int_equal(fs_window_scored_parse(&ws, "{\"schema\":\"other\"}", 18, 7, errstr, sizeof(errstr)),
@@ -553,17 +552,17 @@ static void test_bad_opts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_spike_once_and_recovery),
-		cmocka_unit_test(test_cooldown),
-		cmocka_unit_test(test_baseline_blocks),
-		cmocka_unit_test(test_baseline_absent),
-		cmocka_unit_test(test_lateness),
-		cmocka_unit_test(test_key_cap),
-		cmocka_unit_test(test_restore),
-		cmocka_unit_test(test_alert_json),
-		cmocka_unit_test(test_time),
-		cmocka_unit_test(test_scored_parse),
-		cmocka_unit_test(test_bad_opts),
+	    cmocka_unit_test(test_spike_once_and_recovery),
+	    cmocka_unit_test(test_cooldown),
+	    cmocka_unit_test(test_baseline_blocks),
+	    cmocka_unit_test(test_baseline_absent),
+	    cmocka_unit_test(test_lateness),
+	    cmocka_unit_test(test_key_cap),
+	    cmocka_unit_test(test_restore),
+	    cmocka_unit_test(test_alert_json),
+	    cmocka_unit_test(test_time),
+	    cmocka_unit_test(test_scored_parse),
+	    cmocka_unit_test(test_bad_opts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
