@@ -641,6 +641,7 @@ static int run_kafka(alerter_t *al)
 	       al->wo.length_ms / 1000, al->wo.step_ms / 1000, al->in_topic, al->out_topic,
 	       rebuild_span_ms(&al->wo) / 1000);
 	if (read_back(al, from - al->wo.cooldown_ms) != 0) {
+		status = *al->stop && !al->fatal ? 0 : 1; /* stopped while starting: a clean exit */
 		goto out;
 	}
 	al->nparts = partitions_of(al, al->in_topic);
