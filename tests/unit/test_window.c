@@ -535,6 +535,50 @@ static void test_scored_parse(void **state)
 	assert_non_null(strstr(errstr, "chanel"));
 }
 
+/*
+ * Category keys count a message as negative by the category's own
+ * sentiment: "delivery" is negative in messages whose overall label is
+ * positive, so only the category spikes, not the channel or the overall key.
+ */
+static void test_category_keys(void **state)
+{
+	fs_window_opts_t o;
+	fs_window_t *w;
+	fs_window_event_t ev;
+	got_t g = {0};
+	int64_t t;
+	(void)state;
+
+	opts_test(&o);
+	o.keys = FS_WINDOW_CATEGORY | FS_WINDOW_CHANNEL | FS_WINDOW_OVERALL;
+	w = make(&o);
+	for (t = 0; t < 200; t++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.time_ms = t * S;
+		ev.negative = 0;
+		ev.channel = "web";
+		ev.channel_len = 3;
+		ev.cats[0].name = "delivery";
+		ev.cats[0].len = 8;
+		ev.cats[0].negative = t >= 100;
+		ev.cats[1].name = "app";
+		ev.cats[1].len = 3;
+		ev.cats[2] = ev.cats[0]; /* a category named twice counts once */
+		ev.ncats = 3;
+		fs_window_add(w, &ev, collect, &g);
+		fs_window_advance(w, fs_window_max_time(w), collect, &g);
+	}
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.a[0].kind, FS_WINDOW_CATEGORY);
+	assert_string_equal(g.a[0].value, "delivery");
+	/* [70 s, 130 s): 30 of 60 negative, no example ids (none given) */
+	assert_int_equal(g.a[0].end_ms, 130 * S);
+	assert_int_equal(g.a[0].total, 60);
+	assert_int_equal(g.a[0].negative, 30);
+	assert_int_equal(g.a[0].nexamples, 0);
+	fs_window_destroy(w);
+}
+
 static void test_bad_opts(void **state)
 {
 	fs_window_opts_t o;
@@ -562,6 +606,7 @@ int main(void)
 	    cmocka_unit_test(test_alert_json),
 	    cmocka_unit_test(test_time),
 	    cmocka_unit_test(test_scored_parse),
+	    cmocka_unit_test(test_category_keys),
 	    cmocka_unit_test(test_bad_opts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
