@@ -379,7 +379,8 @@ int fs_window_add(fs_window_t *w, const fs_window_event_t *ev, fs_window_alert_c
 	int64_t b, limit;
 	size_t i, j;
 
-	if (w->started && ev->time_ms < w->watermark) {
+	if ((w->started && ev->time_ms < w->watermark) || ev->time_ms > FS_WINDOW_TIME_MAX ||
+	    ev->time_ms < -FS_WINDOW_TIME_MAX) {
 		w->st.late++;
 		return 1;
 	}
@@ -888,6 +889,11 @@ fs_err_t fs_window_alert_parse(const char *data, size_t len, fs_window_alert_t *
 	}
 	a->start_ms = json_integer_value(json_object_get(v, "start_ms"));
 	a->end_ms = json_integer_value(json_object_get(v, "end_ms"));
+	if (a->end_ms > FS_WINDOW_TIME_MAX || a->end_ms < -FS_WINDOW_TIME_MAX || a->start_ms > a->end_ms ||
+	    a->start_ms < -FS_WINDOW_TIME_MAX) {
+		fs_seterr(errstr, errstr_size, FS_ERR_JSON, "window.start_ms, window.end_ms: out of range");
+		goto out;
+	}
 	s = json_string_value(json_object_get(root, "incident_id"));
 	if (!s) {
 		fs_seterr(errstr, errstr_size, FS_ERR_JSON, "incident_id: missing");
@@ -975,6 +981,9 @@ fs_err_t fs_window_scored_parse(fs_window_scored_t *ws, const char *data, size_t
 		ev->time_ms = kafka_ts_ms;
 	} else {
 		return fs_seterr(errstr, errstr_size, FS_ERR_JSON, "no event time (meta.timestamp, source.timestamp)");
+	}
+	if (ev->time_ms > FS_WINDOW_TIME_MAX || ev->time_ms < -FS_WINDOW_TIME_MAX) {
+		return fs_seterr(errstr, errstr_size, FS_ERR_JSON, "event time out of range");
 	}
 	ev->negative = is_negative(json_object_get(root, "sentiment"));
 	v = json_object_get(root, "id");

@@ -34,6 +34,7 @@
 #define FS_WINDOW_VALUE_MAX    200 /**< longer key values are truncated */
 #define FS_WINDOW_INCIDENT_MAX 64
 #define FS_WINDOW_MAX_CATS     32 /**< categories of one event considered */
+#define FS_WINDOW_TIME_MAX     1000000000000000LL /**< event times within +-this many ms (year 33658) */
 
 /** Key kinds, also used as a bit mask in fs_window_opts_t.keys. */
 typedef enum fs_window_kind {
@@ -144,7 +145,8 @@ void fs_window_destroy(fs_window_t *w);
  *        watermark is late: counted in the stats and dropped. An event more
  *        than lateness + one window ahead of the next window to evaluate
  *        first closes the windows it would otherwise overwrite (their
- *        alerts go to @p cb), moving the watermark up.
+ *        alerts go to @p cb), moving the watermark up. A time beyond
+ *        +-FS_WINDOW_TIME_MAX is counted as late.
  * @returns 0 when counted, 1 when late. Never fails: a key that cannot be
  *          tracked (cap reached, out of memory) is counted as overflow.
  */
