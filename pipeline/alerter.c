@@ -543,11 +543,16 @@ fail:
  * from the last time a partition at its end delivered again, whichever is
  * later? When new events arrive after a quiet time, the partitions still
  * at their end have probably not fetched theirs yet: they keep holding the
- * frontier back for the grace time instead of being overtaken.
+ * frontier back at their latest event for the grace time instead of being
+ * overtaken. A partition at its end that never delivered an event is idle
+ * at once.
  */
 static int idle(const alerter_t *al, const part_t *p, double now)
 {
 	double since = p->eof_at > al->woke_at ? p->eof_at : al->woke_at;
+	if (p->at_end && p->max_time == INT64_MIN) {
+		return 1; /* never had an event: nothing to hold the frontier at */
+	}
 	return p->at_end && now - since >= IDLE_GRACE_S;
 }
 

@@ -11,6 +11,7 @@
 #   2  --from-file: the same events replayed offline give the same alerts
 #   3  `feedsense run` on input carrying `timestamp`, then windows on its output
 #   4  configuration errors
+#   5  a live stream in bursts on one partition of eight (seven stay empty)
 #
 # The windows: 60 s in 10 s steps, 20 s lateness, >= 5 negatives and share
 # >= 0.5, baseline of 2 windows with factor 2, recovery under 0.2. The
@@ -176,6 +177,28 @@ out=$("$FS" windows 2>&1)
 eq "no brokers: exit 2" 2 $?
 check "says so" sh -c 'printf "%s" "$1" | grep -q "kafka.brokers is required"' sh "$out"
 check "help" sh -c '"$1" windows --help | grep -q -- "--from-file"' sh "$FS"
+end
+fi
+
+# =============================================================================
+if want 5; then
+begin 5 "live bursts on one partition of eight"
+if start_broker --topics feedback.scored:8,feedback.alerts:2; then
+	start_windows w5
+	wait_log "$T/w5.log" "reading 8 partition" 30 || bad "windows started" "$(tail -3 "$T/w5.log")"
+	for from in 0 120 240 360; do
+		scored $from $((from + 120)) | sed 's/^[^	]*	/k	/' | produce feedback.scored
+		sleep 1
+	done
+	wait_walerts 2 60 || true
+	wait_log "$T/w5.log" "consumed 720," 60 || bad "windows read all 720 events" "$(tail -3 "$T/w5.log")"
+	stop_run $WPID 30
+	eq "windows exits 0" 0 $RC
+	eq "spike and recovery" "channel:web	spike	150	33/60
+channel:web	recovery	300	6/60" "$(walerts | cut -f 1-4)"
+	n=$(sed -n 's/.*late \([0-9]*\),.*/\1/p' "$T/w5.log" | tail -n 1)
+	eq "no event late" 0 "$n"
+fi
 end
 fi
 
