@@ -14,9 +14,8 @@
  * window module is the smallest of the partitions' latest event times,
  * over the partitions that still have data to deliver; a partition at its
  * end (partition EOF, nothing since, for a grace second: see idle()) does
- * not hold the others back. When
- * every partition is at its end, the frontier is the latest event time of
- * all. Partitions ahead of the frontier by more than half a window are
+ * not hold the others back. When every partition is at its end, the
+ * frontier is the latest event time of all. Partitions ahead of the frontier by more than half a window are
  * paused until it catches up (align()), so the window module sees events
  * roughly in order. Windows close when later events arrive: a stream that
  * stops entirely leaves its last windows open until it resumes.
@@ -33,6 +32,9 @@
  *      and baseline again. Windows a restored alert already covered are
  *      counted but not alerted on again, so a restart neither repeats a
  *      spike nor loses the recovery of an incident still open.
+ * A broker that cannot look offsets up by time (librdkafka's mock cluster)
+ * is read from the beginning instead, skipping the older records (see
+ * offsets_at()).
  * Kafka timestamps are the wall clock of production, so the seek is by
  * wall time while windows run on event time. An incident opened before
  * the read-back range is unknown after a restart and is announced again if
