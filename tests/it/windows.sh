@@ -110,6 +110,9 @@ channel:web	recovery	300	6/60" "$(cut -f 1-4 "$T/a2.tsv")"
 	eq "the recovery closes the spike's incident" 1 "$(cut -f 5 "$T/a2.tsv" | sort -u | wc -l | tr -d ' ')"
 	n=$(sed -n 's/.*late \([0-9]*\),.*/\1/p' "$T/w2.log" | tail -n 1)
 	eq "no event late (partitions read in step)" 0 "$n"
+	n=$(timeout 30 "$FS" watch -b "$BK" -n 2 -t 10 feedback.alerts 2>>"$T/watch.log" | awk '{ print $1, $4, $5 }')
+	eq "feedsense watch shows the window alerts" "spike channel:web 33/60
+recovery channel:web 6/60" "$n"
 	stop_run $WPID 30
 	eq "windows exits 0 on SIGTERM" 0 $RC
 	check "a summary line" grep -q "windows: consumed" "$T/w2.log"
