@@ -115,7 +115,8 @@ unit: $(BIN) $(UNIT_BIN)
 	if [ -n "$$failed" ]; then echo "unit tests failed:$$failed"; exit 1; fi
 
 # CLI tests, then the streaming pipeline against the embedded broker (about
-# 5 minutes, bounded at 10); both always run, and either failing fails.
+# 5 minutes, bounded at 10), then the window alerter (about 1 minute, bounded
+# at 5); all always run, and any failing fails.
 it: $(BIN)
 	@rc=0; \
 	FEEDSENSE_BIN=$(BIN) sh tests/it/run.sh || rc=1; \
