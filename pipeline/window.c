@@ -13,7 +13,9 @@
  * number it holds, so a slot left over from an older lap of the ring
  * reads as empty and is reset when written: a stretch of time without
  * events costs nothing and needs no sweeping. Example ids are kept the
- * same way in a ring of nwin + extra buckets.
+ * same way in a ring of nwin + extra buckets, a bucket's ids allocated at
+ * its first negative message with an id (most keys, with few negatives,
+ * never need them).
  *
  * The window ending at E (a multiple of step) covers [E - length, E); its
  * baseline covers the baseline_windows * length before it. Windows are
@@ -62,9 +64,10 @@ typedef struct wkey {
 	int64_t spike_end;       /* window end of the last spike; INT64_MIN: none */
 	int64_t published_until; /* restored: windows ending at or before are not alerted */
 	int64_t last_b;          /* latest bucket with data; INT64_MIN: none */
+	int64_t isize;           /* slots of ids */
 	char incident[FS_WINDOW_INCIDENT_MAX];
 	bucket_t *ring; /* rsize slots */
-	idslot_t *ids;  /* isize slots */
+	idslot_t **ids; /* isize slots, each allocated at its first example id */
 } wkey_t;
 
 struct fs_window {
@@ -239,6 +242,10 @@ fs_err_t fs_window_new(const fs_window_opts_t *opts, fs_window_t **wp, char *err
 static void key_free(wkey_t *k)
 {
 	if (k) {
+		int64_t i;
+		for (i = 0; k->ids && i < k->isize; i++) {
+			free(k->ids[i]);
+		}
 		free(k->ring);
 		free(k->ids);
 		free(k);
@@ -309,16 +316,14 @@ static wkey_t *key_get(fs_window_t *w, fs_window_kind_t kind, const char *value,
 		return NULL;
 	}
 	k->ring = malloc((size_t)w->rsize * sizeof(*k->ring));
-	k->ids = malloc((size_t)w->isize * sizeof(*k->ids));
+	k->ids = calloc((size_t)w->isize, sizeof(*k->ids));
+	k->isize = w->isize;
 	if (!k->ring || !k->ids) {
 		key_free(k);
 		return NULL;
 	}
 	for (i = 0; i < w->rsize; i++) {
 		k->ring[i].b = INT64_MIN;
-	}
-	for (i = 0; i < w->isize; i++) {
-		k->ids[i].b = INT64_MIN;
 	}
 	k->kind = kind;
 	k->hash = h;
@@ -357,13 +362,24 @@ static void key_count(fs_window_t *w, fs_window_kind_t kind, const char *value, 
 		k->last_b = b;
 	}
 	if (negative) {
-		idslot_t *is = &k->ids[slot(b, w->isize)];
+		idslot_t **isp = &k->ids[slot(b, w->isize)], *is;
 		s->neg++;
+		if (!ev->id) {
+			return;
+		}
+		if (!*isp) {
+			*isp = malloc(sizeof(**isp));
+			if (!*isp) {
+				return; /* counted, without an example */
+			}
+			(*isp)->b = INT64_MIN;
+		}
+		is = *isp;
 		if (is->b != b) {
 			is->b = b;
 			is->n = 0;
 		}
-		if (ev->id && is->n < FS_WINDOW_EXAMPLES) {
+		if (is->n < FS_WINDOW_EXAMPLES) {
 			size_t n = ev->id_len < FS_WINDOW_ID_MAX ? ev->id_len : FS_WINDOW_ID_MAX;
 			memcpy(is->id[is->n], ev->id, n);
 			is->id[is->n][n] = '\0';
@@ -452,9 +468,9 @@ static void fill_alert(const fs_window_t *w, const wkey_t *k, fs_window_alert_t 
 	a->end_ms = end;
 	/* example ids: the most recent buckets first */
 	for (b = floor_div(end, w->o.step_ms) - 1; b >= b0 && a->nexamples < FS_WINDOW_EXAMPLES; b--) {
-		const idslot_t *is = &k->ids[slot(b, w->isize)];
+		const idslot_t *is = k->ids[slot(b, w->isize)];
 		unsigned i;
-		if (is->b != b) {
+		if (!is || is->b != b) {
 			continue;
 		}
 		for (i = 0; i < is->n && a->nexamples < FS_WINDOW_EXAMPLES; i++) {

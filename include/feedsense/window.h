@@ -30,7 +30,7 @@
 
 #define FS_WINDOW_SCHEMA       "feedsense.alert.v1"
 #define FS_WINDOW_EXAMPLES     5   /**< example message ids per alert */
-#define FS_WINDOW_ID_MAX       128 /**< longer message ids are truncated */
+#define FS_WINDOW_ID_MAX       64  /**< longer message ids are truncated */
 #define FS_WINDOW_VALUE_MAX    200 /**< longer key values are truncated */
 #define FS_WINDOW_INCIDENT_MAX 64
 #define FS_WINDOW_MAX_CATS     32 /**< categories of one event considered */
