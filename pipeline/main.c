@@ -681,6 +681,7 @@ static int cmd_windows(int argc, char **argv)
 	fs_config_init(&cfg);
 	rc = load_run_config(n, args, "windows", &cfg, &example);
 	if (rc < 0 && example) {
+		fprintf(stderr, "feedsense windows: --example belongs to check-config\n");
 		rc = 2;
 	}
 	if (rc < 0) {
