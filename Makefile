@@ -41,10 +41,10 @@ endif
 BIN       := $(if $(filter 1,$(SAN)),$(BUILD)/feedsense,bin/feedsense)
 
 LIB_SRC   := err buf text lexicon conf tag rules score event batch log offsets ingest broker client reload metrics runner \
-	     config
+	     config window alerter
 LIB_OBJ   := $(LIB_SRC:%=$(BUILD)/%.o)
 LIB       := $(BUILD)/libfeedsense.a
-UNIT      := text lexicon rules score event batch config offsets ingest reload metrics log
+UNIT      := text lexicon rules score event batch config offsets ingest reload metrics log window
 UNIT_BIN  := $(UNIT:%=$(BUILD)/tests/test_%)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
 
@@ -59,7 +59,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_BUILD   := build/fuzz
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_TARGETS := text score decode lexicon rules config
+FUZZ_TARGETS := text score decode lexicon rules config window
 FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_LIB     := $(FUZZ_BUILD)/libfeedsense.a
 
@@ -114,14 +114,16 @@ unit: $(BIN) $(UNIT_BIN)
 	if [ -n "$$failed" ]; then echo "unit tests failed:$$failed"; exit 1; fi
 
 # CLI tests, then the streaming pipeline against the embedded broker (about
-# 5 minutes, bounded at 10), then live reload and the metrics endpoint
-# (under a minute each, bounded at 5); all always run, and any failing fails.
+# 5 minutes, bounded at 10), then live reload, the metrics endpoint and the
+# window alerter (about a minute each, bounded at 5); all always run, and any
+# failing fails.
 it: $(BIN)
 	@rc=0; \
 	FEEDSENSE_BIN=$(BIN) sh tests/it/run.sh || rc=1; \
 	FEEDSENSE_BIN=$(BIN) timeout -k 10 600 sh tests/it/pipeline.sh || rc=1; \
 	FEEDSENSE_BIN=$(BIN) timeout -k 10 300 sh tests/it/reload.sh || rc=1; \
 	FEEDSENSE_BIN=$(BIN) timeout -k 10 300 sh tests/it/metrics.sh || rc=1; \
+	FEEDSENSE_BIN=$(BIN) timeout -k 10 300 sh tests/it/windows.sh || rc=1; \
 	exit $$rc
 
 eval-gate: $(BUILD)/tests/eval

@@ -200,6 +200,37 @@ done:
 	return status;
 }
 
+/* The string value of @p o's member @p name, or "?". */
+static const char *str_of(json_t *o, const char *name)
+{
+	const char *v = json_string_value(json_object_get(o, name));
+	return v ? v : "?";
+}
+
+/* One readable line for a window alert (feedsense.alert.v1); 0 if @p o is not one. */
+static int print_window_alert(json_t *o, const char *topic, int color)
+{
+	const char *schema = json_string_value(json_object_get(o, "schema"));
+	const char *type = json_string_value(json_object_get(o, "type"));
+	json_t *key = json_object_get(o, "key"), *win = json_object_get(o, "window");
+	json_t *counts = json_object_get(o, "counts");
+	const char *value = json_string_value(json_object_get(key, "value"));
+	const char *on = !color ? "" : type && strcmp(type, "spike") == 0 ? "\033[1;31m" : "\033[1;32m";
+
+	if (!schema || strcmp(schema, "feedsense.alert.v1") != 0 || !type) {
+		return 0;
+	}
+	printf("%s%-8s%s %.2f %-16s %s%s%s %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
+	       " negative, %s .. %s, incident %s\n",
+	       on, type, color ? "\033[0m" : "", json_number_value(json_object_get(o, "negative_share")), topic,
+	       str_of(key, "kind"), value ? ":" : "", value ? value : "",
+	       json_integer_value(json_object_get(counts, "negative")),
+	       json_integer_value(json_object_get(counts, "total")), str_of(win, "start"), str_of(win, "end"),
+	       str_of(o, "incident_id"));
+	fflush(stdout);
+	return 1;
+}
+
 /* One readable line for a scored event. */
 static void print_event(const rd_kafka_message_t *m, int color)
 {
@@ -223,6 +254,10 @@ static void print_event(const rd_kafka_message_t *m, int color)
 		}
 		printf("%s\n", line.p ? line.p : "");
 		fs_buf_free(&line);
+		return;
+	}
+	if (print_window_alert(o, topic, color)) {
+		json_decref(o);
 		return;
 	}
 	sent = json_object_get(o, "sentiment");

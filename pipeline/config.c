@@ -29,6 +29,7 @@
 #include "feedsense/conf.h"
 #include "feedsense/config.h"
 #include "feedsense/metrics.h"
+#include "feedsense/window.h"
 
 extern char **environ;
 
@@ -160,6 +161,30 @@ static const setting_t settings[] = {
 	S_CHOICE("log", "level", log_level, "info", level_names, "Least severe messages logged."),
 	S_CHOICE("log", "format", log_format, "plain", log_format_names,
 		 "plain: one line of text per message; json: one JSON object per line (ts, level, module, msg)."),
+
+	S_I64("windows", "length", win_length, "300", 1, 86400, "Window length in seconds; a multiple of step."),
+	S_I64("windows", "step", win_step, "30", 1, 3600,
+	      "Step in seconds: windows end on multiples of it and are evaluated once each."),
+	S_I64("windows", "lateness", win_lateness, "60", 0, 86400,
+	      "Allowed lateness in seconds: an event older than the event-time frontier (the newest event time "
+	      "all partitions reached) minus this is late: counted, not windowed."),
+	S_I64("windows", "min_count", win_min_count, "20", 1, 1e9, "Negative messages a window needs to raise a spike."),
+	S_DBL("windows", "min_share", win_min_share, "0.5", 0, 1, "Negative share a window needs to raise a spike."),
+	S_INT("windows", "baseline_windows", win_baseline_windows, "6", 0, 1000,
+	      "Windows before the spike window forming the trailing baseline; 0: no baseline condition."),
+	S_DBL("windows", "baseline_factor", win_baseline_factor, "2", 0, 1000,
+	      "A spike also needs share >= factor x baseline share (skipped when the baseline is empty); 0: off."),
+	S_DBL("windows", "recovery_share", win_recovery_share, "0", 0, 1,
+	      "An open incident closes (recovery event) when a window's share falls under this; 0: min_share / 2."),
+	S_I64("windows", "cooldown", win_cooldown, "1800", 0, 31536000,
+	      "Seconds after a spike during which the same key raises no new spike."),
+	S_STR("windows", "keys", win_keys, SF_REQUIRED, "category,channel",
+	      "What windows are kept per: a comma list of category, channel, overall."),
+	S_I64("windows", "max_keys", win_max_keys, "10000", 1, 1000000,
+	      "Most category and channel keys tracked at once; events of further keys are counted, not tracked."),
+	S_STR("windows", "input", win_input, SF_OPTIONAL, NULL, "Scored topic to read. Empty: output.scored."),
+	S_STR("windows", "output", win_output, SF_OPTIONAL, NULL,
+	      "Topic for window alerts (header feedsense.alert.kind=window). Empty: output.alerts."),
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -194,6 +219,10 @@ static const section_t sections[] = {
 	 NULL},
 	{"metrics", -1, "Prometheus metrics and health endpoints of `feedsense run`.", NULL},
 	{"log", -1, "Logging, on stderr. Secret property values are never written.", NULL},
+	{"windows", -1,
+	 "Spike detection of `feedsense windows`: sliding windows of negative share per category and channel, "
+	 "from the scored topic, alerts (feedsense.alert.v1) to the alerts topic.",
+	 NULL},
 };
 
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -824,6 +853,28 @@ static int in_list(const char *list, const char *topic)
 	return 0;
 }
 
+/* [windows]: the relations the table cannot express. */
+static fs_err_t validate_windows(const fs_config_t *cfg, char *errstr, size_t errstr_size)
+{
+	unsigned keys;
+	char reason[256];
+
+	if (cfg->win_length % cfg->win_step != 0) {
+		return fs_seterr(errstr, errstr_size, FS_ERR_PARSE,
+				 "windows.length: %" PRId64 " is not a multiple of windows.step (%" PRId64 ")",
+				 cfg->win_length, cfg->win_step);
+	}
+	if (cfg->win_recovery_share > 0 && cfg->win_recovery_share >= cfg->win_min_share) {
+		return fs_seterr(errstr, errstr_size, FS_ERR_PARSE,
+				 "windows.recovery_share: %g must be below windows.min_share (%g)", cfg->win_recovery_share,
+				 cfg->win_min_share);
+	}
+	if (fs_window_parse_keys(cfg->win_keys, &keys, reason, sizeof(reason)) != FS_OK) {
+		return fs_seterr(errstr, errstr_size, FS_ERR_PARSE, "windows.keys: %s", reason);
+	}
+	return FS_OK;
+}
+
 /*
  * Everything that can be checked before connecting: each setting against
  * the table, then the relations between settings (thresholds ordered,
@@ -861,6 +912,10 @@ fs_err_t fs_config_validate(const fs_config_t *cfg, char *errstr, size_t errstr_
 		return fs_seterr(errstr, errstr_size, FS_ERR_PARSE,
 				 "scoring.neg_threshold: %g is above scoring.pos_threshold (%g)", cfg->neg_threshold,
 				 cfg->pos_threshold);
+	}
+	err = validate_windows(cfg, errstr, errstr_size);
+	if (err != FS_OK) {
+		return err;
 	}
 	for (i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
 		if (!out[i].topic || !*out[i].topic) {

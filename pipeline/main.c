@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <signal.h>
 
+#include "feedsense/alerter.h"
 #include "feedsense/batch.h"
 #include "feedsense/broker.h"
 #include "feedsense/buf.h"
@@ -80,6 +81,7 @@ static void usage_main(FILE *fp)
 		"Commands:\n"
 		"  run                  the streaming pipeline: consume, score, publish\n"
 		"  check-config         validate and print the effective configuration\n"
+		"  windows              spike alerts over sliding windows of the scored topic\n"
 		"  broker               start the embedded Kafka broker (for demos and tests)\n"
 		"  produce TOPIC [FILE...]  feed lines of files into a topic\n"
 		"  watch [TOPIC,...]    follow output topics and print scored events\n"
@@ -505,19 +507,13 @@ static void usage_run(FILE *fp, const char *cmd)
 		"  -X, --property NAME=VAL  librdkafka property for both clients (repeatable), e.g.\n"
 		"                           -X security.protocol=SASL_SSL -X sasl.mechanisms=SCRAM-SHA-512\n"
 		"  -b, --brokers LIST       Kafka bootstrap servers (none: start the embedded broker)\n"
-		"  -g, --group ID           consumer group (default feedsense)\n"
-		"  -i, --input TOPICS       input topics, comma-separated; ^regex subscribes by pattern\n"
+		"%s"
 		"      --scored TOPIC       scored events (default feedback.scored)\n"
 		"      --alerts TOPIC       alerts (default feedback.alerts; empty disables)\n"
-		"      --dlq TOPIC          dead letters (default feedback.dlq)\n"
-		"  -w, --workers N          scoring threads (default: number of cores)\n"
-		"  -L, --lexicons DIR       lexicon directory\n"
-		"      --watch              reload the lexicons when their files change (scoring.watch)\n"
-		"      --exactly-once       use Kafka transactions (processing.guarantee=exactly_once)\n"
+		"%s"
 		"      --log-level LEVEL    error, warn, info, debug\n"
 		"      --log-format FORMAT  plain (default) or json (one JSON object a line)\n"
-		"      --metrics ADDR:PORT  /metrics, /healthz, /readyz (default 127.0.0.1:9464; a bare\n"
-		"                           PORT binds 127.0.0.1, port 0 a free port; off disables)\n"
+		"%s"
 		"%s"
 		"  -h, --help               this help\n",
 		cmd,
@@ -531,9 +527,29 @@ static void usage_run(FILE *fp, const char *cmd)
 			  "scoring path and swaps them in; messages in flight finish on the old set, and\n"
 			  "every scored event names the version that scored it (engine.version). A set\n"
 			  "that fails to load is logged with file:line and the running one stays.\n"
+			: !strcmp(cmd, "windows")
+			? "Read every partition of the scored topic, count negative feedback per category and\n"
+			  "channel in sliding windows ([windows] settings) and publish spike and recovery alerts\n"
+			  "(feedsense.alert.v1, header feedsense.alert.kind=window) to the alerts topic. Run one\n"
+			  "instance. On start it restores its incidents from the alerts it published and rebuilds\n"
+			  "the windows by re-reading the scored topic. SIGINT/SIGTERM exit 0.\n"
+			  "  --from-file FILE         replay NDJSON scored events from FILE ('-': stdin) and print\n"
+			  "                           the alerts instead (no Kafka)\n"
 			: "Validate the configuration (file, environment, flags, librdkafka properties and\n"
 			  "lexicons) and print the effective configuration with secrets masked.\n"
 			  "Exit status 0 when valid, 1 otherwise.\n",
+		strcmp(cmd, "windows") ? "  -g, --group ID           consumer group (default feedsense)\n"
+					 "  -i, --input TOPICS       input topics, comma-separated; ^regex subscribes by pattern\n"
+				       : "",
+		strcmp(cmd, "windows") ? "      --dlq TOPIC          dead letters (default feedback.dlq)\n"
+					 "  -w, --workers N          scoring threads (default: number of cores)\n"
+					 "  -L, --lexicons DIR       lexicon directory\n"
+					 "      --watch              reload the lexicons when their files change (scoring.watch)\n"
+					 "      --exactly-once       use Kafka transactions (processing.guarantee=exactly_once)\n"
+				       : "",
+		strcmp(cmd, "windows") ? "      --metrics ADDR:PORT  /metrics, /healthz, /readyz (default 127.0.0.1:9464; a bare\n"
+					 "                           PORT binds 127.0.0.1, port 0 a free port; off disables)\n"
+				       : "",
 		!strcmp(cmd, "check-config") ? "      --example            print the documented example configuration\n" : "");
 }
 
@@ -681,6 +697,43 @@ static int cmd_run(int argc, char **argv)
 	install_reload_signal();
 	rc = fs_runner_run(&cfg, &stop_flag, &reload_flag);
 	fs_config_free(&cfg);
+	return rc;
+}
+
+/* `feedsense windows`: the run options, plus --from-file FILE (taken out first). */
+static int cmd_windows(int argc, char **argv)
+{
+	fs_alerter_opts_t opts;
+	fs_config_t cfg;
+	int example = 0, rc, i, n = 0;
+	char **args = calloc((size_t)argc + 1, sizeof(*args));
+
+	memset(&opts, 0, sizeof(opts));
+	if (!args) {
+		fprintf(stderr, "feedsense: out of memory\n");
+		return 2;
+	}
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--from-file") && i + 1 < argc) {
+			opts.from_file = argv[++i];
+		} else if (!strncmp(argv[i], "--from-file=", 12)) {
+			opts.from_file = argv[i] + 12;
+		} else {
+			args[n++] = argv[i];
+		}
+	}
+	fs_config_init(&cfg);
+	rc = load_run_config(n, args, "windows", &cfg, &example);
+	if (rc < 0 && example) {
+		fprintf(stderr, "feedsense windows: --example belongs to check-config\n");
+		rc = 2;
+	}
+	if (rc < 0) {
+		install_signals();
+		rc = fs_alerter_run(&cfg, &opts, &stop_flag);
+	}
+	fs_config_free(&cfg);
+	free(args);
 	return rc;
 }
 
@@ -933,6 +986,9 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "check-config")) {
 		return cmd_check_config(argc - 1, argv + 1);
 	}
+	if (!strcmp(cmd, "windows")) {
+		return cmd_windows(argc - 1, argv + 1);
+	}
 	if (!strcmp(cmd, "broker")) {
 		return cmd_broker(argc - 1, argv + 1);
 	}
@@ -950,7 +1006,7 @@ int main(int argc, char **argv)
 			usage_score(stdout);
 		} else if (argc > 2 && !strcmp(argv[2], "lexicon")) {
 			usage_lexicon(stdout);
-		} else if (argc > 2 && (!strcmp(argv[2], "run") || !strcmp(argv[2], "check-config"))) {
+		} else if (argc > 2 && (!strcmp(argv[2], "run") || !strcmp(argv[2], "check-config") || !strcmp(argv[2], "windows"))) {
 			usage_run(stdout, argv[2]);
 		} else if (argc > 2 && !strcmp(argv[2], "broker")) {
 			usage_broker(stdout);

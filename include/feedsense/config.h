@@ -87,6 +87,20 @@ typedef struct fs_config {
 	/* [log] */
 	char *log_level;        /**< "info": error, warn, info, debug */
 	char *log_format;       /**< "plain" or "json" */
+	/* [windows] spike detection of `feedsense windows` (window.h) */
+	int64_t win_length;     /**< 300 s window */
+	int64_t win_step;       /**< 30 s step: bucket width and evaluation period */
+	int64_t win_lateness;   /**< 60 s allowed lateness */
+	int64_t win_min_count;  /**< 20 negative messages */
+	double win_min_share;   /**< 0.5 negative share */
+	int win_baseline_windows; /**< 6 trailing windows; 0: no baseline */
+	double win_baseline_factor; /**< 2: share >= factor x baseline; 0: not checked */
+	double win_recovery_share; /**< 0: min_share / 2 */
+	int64_t win_cooldown;   /**< 1800 s */
+	char *win_keys;         /**< "category,channel" (and/or overall) */
+	int64_t win_max_keys;   /**< 10000 */
+	char *win_input;        /**< scored topic read; NULL: output.scored */
+	char *win_output;       /**< alerts topic written; NULL: output.alerts */
 
 	/* librdkafka pass-through properties, in order of precedence */
 	fs_kprop_t *kprops;

@@ -3,7 +3,7 @@
 #
 #   sh tests/fuzz/run.sh [-s] SECONDS TARGET...
 #
-# For each TARGET (text, score, decode, lexicon, rules, config):
+# For each TARGET (text, score, decode, lexicon, rules, config, window):
 #  1. replay every saved crasher in tests/fuzz/regress/TARGET/ once, with a
 #     2-second timeout (some are inputs that once took minutes); each one
 #     must now pass (they stay after the fix as regression tests);

@@ -1,0 +1,209 @@
+#!/bin/sh
+# Integration tests of `feedsense windows`, the sliding-window spike alerter:
+# the real binary ($FEEDSENSE_BIN, default bin/feedsense) against the embedded
+# broker, with kcat producing scored events (feedsense.scored.v1 with
+# synthetic event times in meta.timestamp) straight into the scored topic and
+# reading the alerts back.
+#
+#   1  one spike and one recovery on the right key; SIGKILL mid-incident and
+#      restart: the spike is not repeated, the recovery still comes (same
+#      incident id); SIGTERM exits 0
+#   2  --from-file: the same events replayed offline give the same alerts
+#   3  `feedsense run` on input carrying `timestamp`, then windows on its output
+#   4  configuration errors
+#   5  a live stream in bursts on one partition of eight (seven stay empty)
+#
+# The windows: 60 s in 10 s steps, 20 s lateness, >= 5 negatives and share
+# >= 0.5, baseline of 2 windows with factor 2, recovery under 0.2. The
+# events: channel "web" one a second from 2026-01-01T00:00:00Z, calm (every
+# tenth negative) for 120 s, all negative for 120 s, calm until 480 s; channel
+# "app" one every 2 s, calm throughout, with category "billing". Worked out by
+# hand (as in tests/unit/test_window.c): the spike is the window
+# [00:01:30, 00:02:30) with 33 of 60 negative, the recovery the window
+# [00:04:00, 00:05:00) with 6 of 60.
+#
+# Every wait is bounded; FEEDSENSE_TEST_ONLY="1 2" runs a subset.
+. "$(dirname "$0")/lib.sh"
+
+for tool in kcat jq timeout; do
+	command -v $tool >/dev/null 2>&1 || { echo "windows.sh: $tool is required (make deps)"; echo "0 passed, 1 failed"; exit 1; }
+done
+[ -x "$FS" ] || { echo "windows.sh: $FS not built"; echo "0 passed, 1 failed"; exit 1; }
+
+export FEEDSENSE_WINDOWS_LENGTH=60 FEEDSENSE_WINDOWS_STEP=10 FEEDSENSE_WINDOWS_LATENESS=20 \
+	FEEDSENSE_WINDOWS_MIN_COUNT=5 FEEDSENSE_WINDOWS_MIN_SHARE=0.5 FEEDSENSE_WINDOWS_BASELINE_WINDOWS=2 \
+	FEEDSENSE_WINDOWS_BASELINE_FACTOR=2 FEEDSENSE_WINDOWS_RECOVERY_SHARE=0.2 FEEDSENSE_WINDOWS_COOLDOWN=300 \
+	FEEDSENSE_WINDOWS_KEYS=category,channel FEEDSENSE_PIPELINE_SUMMARY_INTERVAL_MS=1000
+BASE=1767225600 # 2026-01-01T00:00:00Z
+
+# scored FROM TO: KEY<TAB>scored event for the event seconds [FROM, TO) (see the header)
+scored() {
+	awk -v base=$BASE -v from="$1" -v to="$2" 'BEGIN {
+		for (t = from; t < to; t++) {
+			neg = (t >= 120 && t < 240) || t % 10 == 0
+			printf "w%d\t{\"schema\":\"feedsense.scored.v1\",\"id\":\"w%d\",\"text\":\"x\",\"sentiment\":{\"label\":\"%s\",\"compound\":0},\"categories\":[],\"meta\":{\"timestamp\":\"%s\",\"channel\":\"web\"}}\n", t, t, neg ? "negative" : "positive", strftime("%Y-%m-%dT%H:%M:%SZ", base + t, 1)
+			if (t % 2 == 0) {
+				lab = t % 20 == 0 ? "negative" : "positive"
+				printf "a%d\t{\"schema\":\"feedsense.scored.v1\",\"id\":\"a%d\",\"text\":\"x\",\"sentiment\":{\"label\":\"%s\",\"compound\":0},\"categories\":[{\"name\":\"billing\",\"sentiment\":{\"label\":\"%s\",\"compound\":0}}],\"meta\":{\"timestamp\":%d,\"channel\":\"app\"}}\n", t, t, lab, lab, base + t
+			}
+		}
+	}'
+}
+
+# start_windows NAME [options]: `feedsense windows` in the background; sets WPID
+start_windows() {
+	name=$1; shift
+	"$FS" windows -b "$BK" "$@" </dev/null >"$T/$name.out" 2>"$T/$name.log" &
+	WPID=$!
+	pids="$pids $WPID"
+	WATCH=$WPID
+}
+# walerts: the window alerts in the alerts topic, one TSV line each:
+# key, type, window end (s after BASE), negative/total, incident id
+walerts() {
+	consume_json feedback.alerts | jq -r --argjson base $BASE 'select(.headers != null)
+		| select([range(0; .headers | length; 2) as $i | select(.headers[$i] == "feedsense.alert.kind" and .headers[$i + 1] == "window")] | length > 0)
+		| .payload | fromjson as $a | $a
+		| [.key.kind + ":" + .key.value, .type, (.window.end_ms / 1000 - $base | tostring),
+		   "\(.counts.negative)/\(.counts.total)", .incident_id] | @tsv' 2>>"$T/jq.log"
+}
+# wait_walerts N SECONDS: until the alerts topic holds N window alerts; sets CNT
+wait_walerts() {
+	deadline=$(($(now) + $2))
+	while :; do
+		CNT=$(walerts | wc -l | tr -d ' ')
+		[ "$CNT" -ge "$1" ] && return 0
+		[ "$(now)" -ge $deadline ] && return 1
+		sleep 0.5
+	done
+}
+
+# =============================================================================
+if want 1; then
+begin 1 "spike and recovery, SIGKILL mid-incident, restart"
+if start_broker; then
+	scored 0 200 | produce feedback.scored
+	start_windows w1
+	if wait_walerts 1 60; then ok "a spike published"; else bad "a spike published (got $CNT)"; fi
+	walerts >"$T/a1.tsv"
+	eq "the spike: channel web, window ending at 150 s, 33 of 60 negative" \
+		"channel:web	spike	150	33/60" "$(cut -f 1-4 "$T/a1.tsv")"
+	consume_json feedback.alerts | jq -r '.key' >"$T/keys1.txt"
+	eq "Kafka key of the alert is the window key" "channel:web" "$(cat "$T/keys1.txt")"
+	n=$(consume_json feedback.alerts | jq -r '.payload | fromjson | [.schema, (.window.start | test("^2026-01-01T00:01:30")), (.examples | length), (.baseline_share | type), (.thresholds.fired | join(","))] | @tsv')
+	eq "alert fields: schema, RFC 3339 start, 5 examples, baseline, thresholds fired" \
+		"feedsense.alert.v1	true	5	number	min_count,min_share,baseline_factor" "$n"
+	# the incident is open (no recovery yet): kill without warning
+	kill -KILL $WPID 2>/dev/null
+	wait_exit $WPID 10
+	start_windows w2
+	if wait_log "$T/w2.log" "restored 1 window alert" 30; then ok "restart restored the published spike"; else
+		bad "restart restored the published spike" "$(tail -5 "$T/w2.log")"; fi
+	scored 200 480 | produce feedback.scored
+	if wait_walerts 2 60; then ok "a recovery published after the restart"; else bad "a recovery published after the restart (got $CNT)"; fi
+	# every event read again (480 web, 240 app), then a little longer for stray alerts
+	wait_log "$T/w2.log" "consumed 720," 60 || bad "windows read all 720 events" "$(tail -3 "$T/w2.log")"
+	sleep 2
+	walerts >"$T/a2.tsv"
+	eq "exactly one spike and one recovery, on channel web" "channel:web	spike	150	33/60
+channel:web	recovery	300	6/60" "$(cut -f 1-4 "$T/a2.tsv")"
+	eq "the recovery closes the spike's incident" 1 "$(cut -f 5 "$T/a2.tsv" | sort -u | wc -l | tr -d ' ')"
+	n=$(sed -n 's/.*late \([0-9]*\),.*/\1/p' "$T/w2.log" | tail -n 1)
+	eq "no event late (partitions read in step)" 0 "$n"
+	n=$(timeout 30 "$FS" watch -b "$BK" -n 2 -t 10 feedback.alerts 2>>"$T/watch.log" | awk '{ print $1, $4, $5 }')
+	eq "feedsense watch shows the window alerts" "spike channel:web 33/60
+recovery channel:web 6/60" "$n"
+	stop_run $WPID 30
+	eq "windows exits 0 on SIGTERM" 0 $RC
+	check "a summary line" grep -q "windows: consumed" "$T/w2.log"
+fi
+end
+fi
+
+# =============================================================================
+if want 2; then
+begin 2 "--from-file replay"
+scored 0 480 | cut -f 2 >"$T/scored.ndjson"
+"$FS" windows --from-file "$T/scored.ndjson" >"$T/replay.out" 2>"$T/replay.log"
+eq "replay exits 0" 0 $?
+n=$(jq -r --argjson base $BASE '[.key.kind + ":" + .key.value, .type, (.window.end_ms / 1000 - $base | tostring), "\(.counts.negative)/\(.counts.total)"] | @tsv' "$T/replay.out")
+eq "replay: the same spike and recovery" "channel:web	spike	150	33/60
+channel:web	recovery	300	6/60" "$n"
+n=$(cut -f 2 "$T/scored.ndjson" | "$FS" windows --from-file - 2>/dev/null | wc -l | tr -d ' ')
+eq "replay from stdin" 2 "$n"
+printf '{"schema":"other"}\nnot json\n' | "$FS" windows --from-file - >/dev/null 2>"$T/bad.log"
+eq "unreadable lines are skipped, not fatal" 0 $?
+check "and reported" grep -q "skipped an event" "$T/bad.log"
+end
+fi
+
+# =============================================================================
+if want 3; then
+begin 3 "feedsense run output, event time from the input's timestamp"
+if start_broker; then
+	# the surge of test 1 as raw feedback on channel web: negative and calm texts
+	awk -v base=$BASE 'BEGIN {
+		for (t = 0; t < 480; t++) {
+			neg = (t >= 120 && t < 240) || t % 10 == 0
+			txt = neg ? "Terrible service, I hate this, awful and useless" : "Great service, I love it, thanks"
+			printf "f%d\t{\"id\":\"f%d\",\"text\":\"%s\",\"channel\":\"web\",\"timestamp\":\"%s\"}\n", t, t, txt, strftime("%Y-%m-%dT%H:%M:%SZ", base + t, 1)
+		}
+	}' | produce feedback
+	start_run run1 -X session.timeout.ms=6000
+	wait_count feedback.scored 480 90 || bad "480 events scored" "$CNT"
+	stop_run $RUNPID 40
+	n=$(consume feedback.scored -f '%s\n' | jq -r 'select(.id == "f130") | .sentiment.label + " " + .meta.timestamp')
+	eq "the texts score as intended and carry their timestamp" "negative 2026-01-01T00:02:10Z" "$n"
+	export FEEDSENSE_WINDOWS_KEYS=channel # the texts match categories too
+	start_windows w3
+	wait_walerts 2 60 || true
+	wait_log "$T/w3.log" "consumed 480," 60 || true
+	stop_run $WPID 30
+	export FEEDSENSE_WINDOWS_KEYS=category,channel
+	eq "windows exits 0" 0 $RC
+	eq "spike and recovery from the pipeline's output" "channel:web	spike	150	33/60
+channel:web	recovery	300	6/60" "$(walerts | cut -f 1-4)"
+fi
+end
+fi
+
+# =============================================================================
+if want 4; then
+begin 4 "configuration errors"
+out=$(FEEDSENSE_WINDOWS_LENGTH=65 "$FS" windows -b 127.0.0.1:1 2>&1)
+eq "length not a multiple of step: exit 1" 1 $?
+check "names the settings" sh -c 'printf "%s" "$1" | grep -q "windows.length: 65 is not a multiple of windows.step (10)"' sh "$out"
+out=$(FEEDSENSE_WINDOWS_KEYS=category,chanel "$FS" check-config 2>&1)
+eq "unknown key kind: check-config exits 1" 1 $?
+check "names the item" sh -c 'printf "%s" "$1" | grep -q "windows.keys: unknown key kind \"chanel\""' sh "$out"
+out=$("$FS" windows 2>&1)
+eq "no brokers: exit 2" 2 $?
+check "says so" sh -c 'printf "%s" "$1" | grep -q "kafka.brokers is required"' sh "$out"
+check "help" sh -c '"$1" windows --help | grep -q -- "--from-file"' sh "$FS"
+end
+fi
+
+# =============================================================================
+if want 5; then
+begin 5 "live bursts on one partition of eight"
+if start_broker --topics feedback.scored:8,feedback.alerts:2; then
+	start_windows w5
+	wait_log "$T/w5.log" "reading 8 partition" 30 || bad "windows started" "$(tail -3 "$T/w5.log")"
+	for from in 0 120 240 360; do
+		scored $from $((from + 120)) | sed 's/^[^	]*	/k	/' | produce feedback.scored
+		sleep 1
+	done
+	wait_walerts 2 60 || true
+	wait_log "$T/w5.log" "consumed 720," 60 || bad "windows read all 720 events" "$(tail -3 "$T/w5.log")"
+	stop_run $WPID 30
+	eq "windows exits 0" 0 $RC
+	eq "spike and recovery" "channel:web	spike	150	33/60
+channel:web	recovery	300	6/60" "$(walerts | cut -f 1-4)"
+	n=$(sed -n 's/.*late \([0-9]*\),.*/\1/p' "$T/w5.log" | tail -n 1)
+	eq "no event late" 0 "$n"
+fi
+end
+fi
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
