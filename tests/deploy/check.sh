@@ -1,0 +1,241 @@
+#!/bin/sh
+# The deployment files under deploy/ (make check-deploy): they are not run
+# here (no container runtime, no cluster), so this checks what can be
+# checked without one:
+#   1. every YAML file passes yamllint (deploy/.yamllint);
+#   2. the Grafana dashboard is valid JSON and every metric its queries use
+#      is one feedsense exposes (a renamed metric fails here);
+#   3. the shipped configurations (container, Kubernetes) pass
+#      `feedsense check-config`;
+#   4. the Dockerfile copies files that exist and are not excluded from the
+#      build context, and its runtime stage installs the package of every
+#      shared library the binary links against;
+#   5. the files docker-compose.yml and kustomization.yaml refer to exist,
+#      the lexicon ConfigMap holds every lexicon file, and pipeline.workers
+#      matches the Deployment's CPU limit;
+#   6. the systemd units pass `systemd-analyze verify` without a warning;
+#   7. with the tools present: `kubectl kustomize` builds the manifests (and
+#      the SASL component), promtool accepts prometheus.yml and parses every
+#      dashboard query, docker-compose accepts the compose file.
+# Checks needing a missing optional tool say "skip" and do not count.
+# Usage: tests/deploy/check.sh   (FEEDSENSE_BIN: the binary, default bin/feedsense)
+. "$(dirname "$0")/../it/lib.sh"
+
+D=deploy
+skip() { echo "skip - $1"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# --- metric names -------------------------------------------------------------
+# The metrics feedsense exposes. Once `feedsense run --metrics ADDR` serves
+# /metrics, take the names from there instead of this list (start the
+# pipeline on the embedded broker, then
+#   curl -s http://ADDR/metrics | sed -n 's/^# TYPE \([a-z0-9_]*\) .*/\1/p'
+# ), so that the dashboard is checked against the binary itself.
+METRICS="
+feedsense_messages_consumed_total
+feedsense_messages_scored_total
+feedsense_messages_alerted_total
+feedsense_messages_dead_lettered_total
+feedsense_messages_by_label_total
+feedsense_category_hits_total
+feedsense_rule_hits_total
+feedsense_rule_limit_hits_total
+feedsense_produce_failures_total
+feedsense_commit_failures_total
+feedsense_consumer_lag_messages
+feedsense_inflight_messages
+feedsense_queue_depth_messages
+feedsense_processing_seconds
+feedsense_end_to_end_seconds
+feedsense_ready
+feedsense_assigned_partitions
+feedsense_build_info
+feedsense_lexicon_info
+feedsense_broker_up
+"
+# --- end of metric names ------------------------------------------------------
+
+# 1. YAML
+echo "# yamllint"
+yamls=$(find "$D" -name '*.yml' -o -name '*.yaml' | sort)
+for f in $yamls; do
+	out=$(yamllint -c "$D/.yamllint" -s "$f" 2>&1) && ok "yamllint $f" || bad "yamllint $f" "$out"
+done
+
+# 2. the dashboard
+echo "# Grafana dashboard"
+dash=$D/grafana/dashboards/feedsense.json
+if jq -e '.panels | length > 0' "$dash" >/dev/null 2>&1; then
+	ok "$dash parses, has panels"
+else
+	bad "$dash parses, has panels" "$(jq . "$dash" 2>&1 | tail -3)"
+fi
+jq -r '[.. | .expr? // empty] | .[]' "$dash" >"$tmp/exprs" 2>/dev/null
+n=$(wc -l <"$tmp/exprs")
+[ "$n" -gt 0 ] && ok "dashboard has $n queries" || bad "dashboard has queries"
+unknown=""
+for m in $(grep -o 'feedsense_[a-z0-9_]*' "$tmp/exprs" | sort -u); do
+	base=$m
+	case $m in *_bucket | *_sum | *_count) base=${m%_*} ;; esac
+	printf '%s\n' $METRICS | grep -qx "$m" || printf '%s\n' $METRICS | grep -qx "$base" || unknown="$unknown $m"
+done
+[ -z "$unknown" ] && ok "every metric in the dashboard's queries is exposed" \
+	|| bad "every metric in the dashboard's queries is exposed" "unknown:$unknown"
+missing=""
+for m in feedsense_messages_consumed_total feedsense_messages_scored_total feedsense_consumer_lag_messages \
+	feedsense_messages_by_label_total feedsense_category_hits_total feedsense_messages_alerted_total \
+	feedsense_messages_dead_lettered_total feedsense_processing_seconds_bucket feedsense_end_to_end_seconds_bucket \
+	feedsense_ready; do
+	grep -q "$m" "$tmp/exprs" || missing="$missing $m"
+done
+[ -z "$missing" ] && ok "dashboard shows throughput, lag, sentiment, categories, alerts, dead letters, latency, readiness" \
+	|| bad "dashboard shows throughput, lag, sentiment, categories, alerts, dead letters, latency, readiness" \
+		"missing:$missing"
+
+# 3. the shipped configurations. A binary without the [metrics] section
+# (the metrics endpoint not built in) checks the rest of the file and says so.
+echo "# configurations"
+if "$FS" check-config --example | grep -qx '\[metrics\]'; then
+	metrics_known=1
+else
+	metrics_known=0
+	echo "note - this feedsense has no [metrics] section: the configurations are checked without it"
+fi
+for ini in $D/feedsense.container.ini $D/k8s/feedsense.ini; do
+	f=$ini
+	if [ $metrics_known = 0 ]; then
+		f=$tmp/$(basename "$(dirname "$ini")")-$(basename "$ini")
+		awk '/^\[/ { skip = ($0 == "[metrics]") } !skip' "$ini" >"$f"
+	fi
+	out=$("$FS" check-config -c "$f" -L "$LEX" 2>&1) \
+		&& ok "check-config $ini" || bad "check-config $ini" "$out"
+done
+grep -q '^listen *= *0\.0\.0\.0:9464$' $D/feedsense.container.ini \
+	&& ok "container configuration: metrics on all interfaces, port 9464" \
+	|| bad "container configuration: metrics on all interfaces, port 9464"
+
+# 4. the Dockerfile
+echo "# Dockerfile"
+df=$D/Dockerfile
+missing=""
+set -f # .dockerignore patterns are not for the shell to expand
+for src in $(awk '/^COPY / && !/--from=/ { for (i = 2; i < NF; i++) print $i }' "$df"); do
+	[ -e "$src" ] || missing="$missing $src"
+	for ex in $(grep -v '^#' .dockerignore); do
+		case "$src" in "${ex%/}" | "${ex%/}"/*) missing="$missing $src(excluded by .dockerignore)" ;; esac
+	done
+done
+set +f
+[ -z "$missing" ] && ok "Dockerfile copies files that exist" || bad "Dockerfile copies files that exist" "$missing"
+grep -q '^EXPOSE 9464$' "$df" && grep -q '^HEALTHCHECK .*' "$df" && grep -q '/healthz' "$df" \
+	&& grep -q '^USER 10001' "$df" && ok "Dockerfile: non-root user, port 9464, health check on /healthz" \
+	|| bad "Dockerfile: non-root user, port 9464, health check on /healthz"
+# the runtime stage: everything after the last FROM
+awk '/^FROM /{ buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }' "$df" >"$tmp/runtime"
+if have objdump && have dpkg; then
+	libs_missing=""
+	for so in $(objdump -p "$FS" | awk '$1 == "NEEDED" { print $2 }'); do
+		path=$(ldconfig -p | awk -v so="$so" '$1 == so { print $NF; exit }')
+		# merged /usr: the loader may name /lib/..., dpkg /usr/lib/...
+		pkg=$(dpkg -S "$path" 2>/dev/null || dpkg -S "/usr$path" 2>/dev/null)
+		pkg=$(printf '%s\n' "$pkg" | head -n 1 | cut -d: -f1)
+		case $pkg in
+		libc6) ;; # in every Debian image
+		"") libs_missing="$libs_missing $so(no Debian package found)" ;;
+		*) grep -qw "$pkg" "$tmp/runtime" || libs_missing="$libs_missing $so($pkg)" ;;
+		esac
+	done
+	[ -z "$libs_missing" ] && ok "runtime image installs every library the binary links against" \
+		|| bad "runtime image installs every library the binary links against" "missing:$libs_missing"
+else
+	skip "runtime libraries (needs objdump and dpkg)"
+fi
+
+# 5. compose and kustomize references
+echo "# compose and kustomize"
+compose=$D/docker-compose.yml
+missing=""
+for p in $(grep -o '\./[A-Za-z0-9_./-]*:' "$compose" | tr -d ':'); do
+	[ -e "$D/$p" ] || missing="$missing $p"
+done
+grep -q 'dockerfile: deploy/Dockerfile' "$compose" || missing="$missing deploy/Dockerfile"
+[ -z "$missing" ] && ok "docker-compose.yml mounts files that exist" || bad "docker-compose.yml mounts files that exist" "$missing"
+kz=$D/k8s/kustomization.yaml
+missing=""
+for p in $(sed -n 's/^ *- \([A-Za-z0-9_./-]*\.\(yaml\|ini\|tsv\|conf\)\)$/\1/p' "$kz"); do
+	[ -e "$D/k8s/$p" ] || missing="$missing $p"
+done
+for f in lexicons/*.tsv lexicons/*.conf; do
+	grep -q "^ *- \.\./\.\./$f\$" "$kz" || missing="$missing $f(not in the lexicon ConfigMap)"
+done
+[ -z "$missing" ] && ok "kustomization.yaml: its files exist, every lexicon file is in the ConfigMap" \
+	|| bad "kustomization.yaml: its files exist, every lexicon file is in the ConfigMap" "$missing"
+workers=$(sed -n 's/^workers *= *\([0-9]*\)$/\1/p' $D/k8s/feedsense.ini)
+cpu=$(awk '/limits:/ { l = 1 } l && /cpu:/ { gsub(/"/, "", $2); print $2; exit }' $D/k8s/deployment.yaml)
+eq "pipeline.workers = the Deployment's CPU limit" "$cpu" "$workers"
+
+# 6. systemd
+echo "# systemd"
+if have systemd-analyze; then
+	mkdir -p "$tmp/units"
+	binabs=$(cd "$(dirname "$FS")" && pwd)/$(basename "$FS")
+	for u in $D/systemd/*.service; do
+		sed "s#/usr/local/bin/feedsense#$binabs#g" "$u" >"$tmp/units/$(basename "$u")"
+	done
+	for u in "$tmp"/units/*.service; do
+		# verify exits 0 on unknown keys and bad values: any output fails
+		out=$(systemd-analyze verify "$u" 2>&1)
+		rc=$?
+		[ $rc -eq 0 ] && [ -z "$out" ] && ok "systemd-analyze verify $(basename "$u")" \
+			|| bad "systemd-analyze verify $(basename "$u")" "$out"
+	done
+else
+	skip "systemd units (systemd-analyze not installed)"
+fi
+
+# 7. with the optional tools
+echo "# optional tools"
+if have kubectl; then
+	out=$(kubectl kustomize --load-restrictor LoadRestrictionsNone $D/k8s 2>&1 >"$tmp/k8s.yaml") \
+		&& ok "kubectl kustomize deploy/k8s" || bad "kubectl kustomize deploy/k8s" "$out"
+	mkdir -p "$tmp/overlay"
+	k8s=$(realpath --relative-to="$tmp/overlay" $D/k8s) # kustomize refuses absolute paths
+	printf 'resources:\n  - %s\ncomponents:\n  - %s/sasl\n' "$k8s" "$k8s" >"$tmp/overlay/kustomization.yaml"
+	if out=$(kubectl kustomize --load-restrictor LoadRestrictionsNone "$tmp/overlay" 2>&1 >"$tmp/sasl.yaml"); then
+		n=$(grep -c 'sasl.password=$(KAFKA_SASL_PASSWORD)' "$tmp/sasl.yaml")
+		eq "the SASL component passes the password to both Deployments" 2 "$n"
+		grep -q 'name: FEEDSENSE_' "$tmp/sasl.yaml" \
+			&& bad "no FEEDSENSE_ variable from the component (feedsense refuses unknown ones)" \
+			|| ok "no FEEDSENSE_ variable from the component (feedsense refuses unknown ones)"
+	else
+		bad "kubectl kustomize with the SASL component" "$out"
+	fi
+else
+	skip "kustomize build (kubectl not installed)"
+fi
+if have promtool; then
+	out=$(promtool check config $D/prometheus/prometheus.yml 2>&1) \
+		&& ok "promtool check config" || bad "promtool check config" "$out"
+	{
+		echo "groups:"
+		echo "  - name: dashboard"
+		echo "    rules:"
+		i=0
+		sed -e 's/\$__rate_interval/1m/g; s/\$__range/1h/g; s/\$job/.*/g' "$tmp/exprs" | while IFS= read -r e; do
+			i=$((i + 1))
+			printf '      - record: dashboard:query%d\n        expr: %s\n' $i "$(printf '%s' "$e" | jq -Rs .)"
+		done
+	} >"$tmp/rules.yml"
+	out=$(promtool check rules "$tmp/rules.yml" 2>&1) \
+		&& ok "promtool parses every dashboard query" || bad "promtool parses every dashboard query" "$out"
+else
+	skip "Prometheus configuration and queries (promtool not installed)"
+fi
+if have docker-compose; then
+	out=$(docker-compose -f $compose config -q 2>&1) && ok "docker-compose config" || bad "docker-compose config" "$out"
+else
+	skip "compose file schema (docker-compose not installed)"
+fi
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
