@@ -8,8 +8,9 @@
 #   3. the shipped configurations (container, Kubernetes) pass
 #      `feedsense check-config`;
 #   4. the Dockerfile copies files that exist and are not excluded from the
-#      build context, and its runtime stage installs the package of every
-#      shared library the binary links against;
+#      build context, its build stage installs the package of every library
+#      the Makefile links, and its runtime stage the package of every shared
+#      library the binary needs;
 #   5. the files docker-compose.yml and kustomization.yaml refer to exist,
 #      the lexicon ConfigMap holds every lexicon file, and pipeline.workers
 #      matches the Deployment's CPU limit;
@@ -130,6 +131,26 @@ set +f
 grep -q '^EXPOSE 9464$' "$df" && grep -q '^HEALTHCHECK .*' "$df" && grep -q '/healthz' "$df" \
 	&& grep -q '^USER 10001' "$df" && ok "Dockerfile: non-root user, port 9464, health check on /healthz" \
 	|| bad "Dockerfile: non-root user, port 9464, health check on /healthz"
+# the build stage: from the first FROM to the second
+awk '/^FROM /{ n++ } n == 1' "$df" >"$tmp/buildstage"
+if have dpkg; then
+	devs_missing=""
+	for l in $(make -pn 2>/dev/null | sed -n 's/^LDLIBS :*= //p' | tr ' ' '\n' | sed -n 's/^-l//p'); do
+		f=$(${CC:-cc} -print-file-name="lib$l.so")
+		case $f in /*) ;; *) f=$(${CC:-cc} -print-file-name="lib$l.a") ;; esac
+		f=$(realpath -s "$f")
+		pkg=$(dpkg -S "$f" 2>/dev/null || dpkg -S "/usr$f" 2>/dev/null || dpkg -S "${f#/usr}" 2>/dev/null)
+		pkg=$(printf '%s\n' "$pkg" | head -n 1 | cut -d: -f1)
+		case $pkg in
+		"") devs_missing="$devs_missing -l$l(no Debian package found)" ;;
+		*) grep -qw "$pkg" "$tmp/buildstage" || devs_missing="$devs_missing -l$l($pkg)" ;;
+		esac
+	done
+	[ -z "$devs_missing" ] && ok "build stage installs the package of every library the Makefile links" \
+		|| bad "build stage installs the package of every library the Makefile links" "missing:$devs_missing"
+else
+	skip "build-stage packages (needs dpkg)"
+fi
 # the runtime stage: everything after the last FROM
 awk '/^FROM /{ buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }' "$df" >"$tmp/runtime"
 if have objdump && have dpkg; then
