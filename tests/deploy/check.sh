@@ -4,7 +4,9 @@
 # checked without one:
 #   1. every YAML file passes yamllint (deploy/.yamllint);
 #   2. the Grafana dashboard is valid JSON and every metric its queries use
-#      is one feedsense exposes (a renamed metric fails here);
+#      is one feedsense exposes (a renamed metric fails here): the names
+#      come from the binary's /metrics when it has the endpoint, else from
+#      the list below;
 #   3. the shipped configurations (container, Kubernetes) pass
 #      `feedsense check-config`;
 #   4. the Dockerfile copies files that exist and are not excluded from the
@@ -27,11 +29,9 @@ skip() { echo "skip - $1"; }
 have() { command -v "$1" >/dev/null 2>&1; }
 
 # --- metric names -------------------------------------------------------------
-# The metrics feedsense exposes. Once `feedsense run --metrics ADDR` serves
-# /metrics, take the names from there instead of this list (start the
-# pipeline on the embedded broker, then
-#   curl -s http://ADDR/metrics | sed -n 's/^# TYPE \([a-z0-9_]*\) .*/\1/p'
-# ), so that the dashboard is checked against the binary itself.
+# The metrics the dashboard may use. When the binary serves /metrics
+# (`feedsense run --metrics`), the names come from its own output instead
+# (exposed_metrics below), and every name of this list must be among them.
 METRICS="
 feedsense_messages_consumed_total
 feedsense_messages_scored_total
@@ -54,6 +54,35 @@ feedsense_build_info
 feedsense_lexicon_info
 feedsense_broker_up
 "
+# exposed_metrics FILE: the metric families `feedsense run` serves, one a
+# line, read from its /metrics on the embedded broker. Fails when the binary
+# has no metrics endpoint or it cannot be read.
+exposed_metrics() {
+	"$FS" run --help | grep -q -- '--metrics' || return 1
+	have curl || { echo "note - curl not installed: metric names from the list, not from the binary"; return 1; }
+	start_broker || return 1
+	"$FS" run -b "$BK" -L "$LEX" --metrics 127.0.0.1:0 >"$T/metrics-run.log" 2>&1 &
+	pids="$pids $!"
+	addr=""
+	n=0
+	while [ -z "$addr" ] && [ $n -lt 200 ]; do
+		addr=$(sed -n 's#.*listening on http://\([^/]*\)/metrics.*#\1#p' "$T/metrics-run.log" | head -n 1)
+		[ -n "$addr" ] || { sleep 0.1; n=$((n + 1)); }
+	done
+	if [ -z "$addr" ]; then
+		bad "the pipeline serves /metrics" "$(tail -5 "$T/metrics-run.log")"
+		stop_all
+		return 1
+	fi
+	# ready (partitions assigned) before it is stopped, so no stop lands in the group join
+	n=0
+	while [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$addr/readyz")" != 200 ] && [ $n -lt 150 ]; do
+		sleep 0.2; n=$((n + 1))
+	done
+	curl -s --max-time 5 "http://$addr/metrics" | sed -n 's/^# TYPE \([a-z0-9_]*\) .*/\1/p' | sort -u >"$1"
+	stop_all
+	[ -s "$1" ] || { bad "the pipeline serves /metrics" "no # TYPE line from http://$addr/metrics"; return 1; }
+}
 # --- end of metric names ------------------------------------------------------
 
 # 1. YAML
@@ -74,11 +103,20 @@ fi
 jq -r '[.. | .expr? // empty] | .[]' "$dash" >"$tmp/exprs" 2>/dev/null
 n=$(wc -l <"$tmp/exprs")
 [ "$n" -gt 0 ] && ok "dashboard has $n queries" || bad "dashboard has queries"
+printf '%s\n' $METRICS >"$tmp/metrics"
+if exposed_metrics "$tmp/exposed"; then
+	ok "metric names read from the binary's /metrics ($(wc -l <"$tmp/exposed") families)"
+	missing=""
+	for m in $METRICS; do grep -qx "$m" "$tmp/exposed" || missing="$missing $m"; done
+	[ -z "$missing" ] && ok "the binary exposes every metric of the list" \
+		|| bad "the binary exposes every metric of the list" "not exposed:$missing"
+	cp "$tmp/exposed" "$tmp/metrics"
+fi
 unknown=""
 for m in $(grep -o 'feedsense_[a-z0-9_]*' "$tmp/exprs" | sort -u); do
 	base=$m
 	case $m in *_bucket | *_sum | *_count) base=${m%_*} ;; esac
-	printf '%s\n' $METRICS | grep -qx "$m" || printf '%s\n' $METRICS | grep -qx "$base" || unknown="$unknown $m"
+	grep -qx "$m" "$tmp/metrics" || grep -qx "$base" "$tmp/metrics" || unknown="$unknown $m"
 done
 [ -z "$unknown" ] && ok "every metric in the dashboard's queries is exposed" \
 	|| bad "every metric in the dashboard's queries is exposed" "unknown:$unknown"
