@@ -3,12 +3,13 @@
 #   make            build bin/feedsense
 #   make run        deps + build + live demo over the embedded broker
 #   make deps       install missing Debian packages (apt-get, when root)
-#   make test       deps + build + unit tests + integration tests + eval gate + fuzz smoke run
+#   make test       deps + build + unit tests + integration tests + eval gate + fuzz smoke run + deploy checks
 #   make test-asan  the same tests under AddressSanitizer + UBSan
 #   make eval       accuracy on our labelled test split
 #   make bench      engine and `feedsense score` throughput
 #   make fuzz       libFuzzer targets (tests/fuzz), FUZZ_SECONDS each (60); FUZZ_TARGETS=score for one
 #   make fuzz-smoke the same for 5 s each, after replaying tests/fuzz/regress (part of `make test`)
+#   make check-deploy  lint and check the deployment files under deploy/ (part of `make test`)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX    ?= /usr/local
@@ -49,7 +50,7 @@ UNIT_BIN  := $(UNIT:%=$(BUILD)/tests/test_%)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
 
 .PHONY: all deps run test unit it test-asan eval bench bench-pipeline clean install style-check check-lexicons valgrind \
-	fuzz fuzz-smoke
+	fuzz fuzz-smoke check-deploy
 
 # libFuzzer targets: clang with ASan + UBSan (any report aborts), the library
 # rebuilt with the same flags in its own directory. libclang-rt-14-dev
@@ -105,9 +106,9 @@ run: deps
 	$(MAKE) $(BIN)
 	@sh deploy/demo/run.sh $(BIN)
 
-# Unit tests, then integration tests, then the accuracy gate, then a short fuzzing run.
+# Unit tests, then integration tests, then the accuracy gate, then a short fuzzing run, then the deploy/ checks.
 test: deps
-	$(MAKE) unit it eval-gate fuzz-smoke
+	$(MAKE) unit it eval-gate fuzz-smoke check-deploy
 
 unit: $(BIN) $(UNIT_BIN)
 	@failed=""; for t in $(UNIT_BIN); do echo "== $$t"; FEEDSENSE_LEXICONS=lexicons $$t || failed="$$failed $$t"; done; \
@@ -163,6 +164,11 @@ fuzz: deps
 # Replays tests/fuzz/regress, then FUZZ_SMOKE_SECONDS per target on fresh seed copies.
 fuzz-smoke: $(FUZZ_BIN)
 	@sh tests/fuzz/run.sh -s $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+# deploy/: yamllint, the dashboard's metric names, the shipped configurations,
+# the Dockerfile's files and libraries, the systemd units (tests/deploy/check.sh)
+check-deploy: $(BIN)
+	@FEEDSENSE_BIN=$(BIN) sh tests/deploy/check.sh
 
 check-lexicons: $(BIN)
 	$(BIN) lexicon check --lexicons lexicons
