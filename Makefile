@@ -29,7 +29,7 @@ LDLIBS    := -lpcre2-8 -ljansson -lz -lrdkafka -lmicrohttpd -lpthread -lm
 # against; openssl: its TLS certificates; yamllint: the deploy/ files)
 DEB_PKGS  := gcc make pkg-config time libpcre2-dev zlib1g-dev libjansson-dev libcmocka-dev librdkafka-dev \
 	     libmicrohttpd-dev kcat jq curl clang-14 libclang-rt-14-dev valgrind openjdk-17-jre-headless maven openssl \
-	     yamllint
+	     yamllint docker-compose prometheus
 
 ifeq ($(SAN),1)
 BUILD     := build/asan
