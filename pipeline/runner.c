@@ -111,6 +111,7 @@ struct runner {
 	atomic_int poll_stop;
 	atomic_int fatal;
 	int assigned_once; /* the rebalance callback assigned partitions at least once */
+	int cooperative;   /* the assignment strategy is cooperative-sticky (incremental rebalances) */
 	pthread_mutex_t retry_mu;
 	retry_t *retries;
 	/* counters */
@@ -742,7 +743,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 			 void *opaque)
 {
 	runner_t *r = opaque;
-	int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+	/* not rd_kafka_rebalance_protocol(): called from this callback while
+	 * rd_kafka_consumer_close() runs, it waits for the group thread that
+	 * waits for the close (a deadlock seen with librdkafka 2.0.2) */
+	int cooperative = r->cooperative;
 	rd_kafka_error_t *error = NULL;
 	int i;
 
@@ -943,6 +947,13 @@ static rd_kafka_t *make_client(runner_t *r, rd_kafka_type_t type, const char *bo
 		fs_log(FS_LOG_ERROR, MOD, "%s", es);
 		rd_kafka_conf_destroy(conf);
 		return NULL;
+	}
+	if (type == RD_KAFKA_CONSUMER) { /* the protocol follows from the strategy, which may be overridden */
+		char strategy[256];
+		size_t slen = sizeof(strategy);
+		r->cooperative = rd_kafka_conf_get(conf, "partition.assignment.strategy", strategy, &slen) ==
+					 RD_KAFKA_CONF_OK &&
+				 strstr(strategy, "cooperative-sticky") != NULL;
 	}
 	rk = rd_kafka_new(type, conf, es, sizeof(es));
 	if (!rk) {
@@ -1305,7 +1316,16 @@ out:
 		if (cq) {
 			rd_kafka_queue_destroy(cq);
 		}
-		rd_kafka_consumer_close(r->consumer);
+		if (!r->assigned_once && rd_kafka_version() < 0x020300ff) {
+			/* librdkafka < 2.3.0: an assignment that arrives while the close
+			 * leaves the group trips an assertion in rd_kafka_cgrp_terminated
+			 * (or, with the protocol queried there, deadlocks). Nothing was
+			 * ever assigned, so nothing is in flight or to commit: leave the
+			 * group by its session timeout instead. */
+			fs_log(FS_LOG_DEBUG, MOD, "stopped before the first assignment: the consumer is not closed");
+		} else {
+			rd_kafka_consumer_close(r->consumer);
+		}
 		if (status == 0) {
 			summary(r, &last_summary, &last_in, &last_out);
 			report(r);
