@@ -10,7 +10,7 @@
 #       node answers. Prints KEY=VALUE lines (below), then the PLAINTEXT
 #       bootstrap address as the LAST line of stdout.
 #   kafka.sh down              stop every node (SIGTERM, then SIGKILL after
-#                              KAFKA_STOP_TIMEOUT s) and remove the state dir
+#                              KAFKA_DOWN_TIMEOUT (5) s) and remove the state dir
 #   kafka.sh stop NODE         SIGTERM one node (bounded, then SIGKILL); its data stays
 #   kafka.sh kill NODE         SIGKILL one node
 #   kafka.sh start NODE        restart a stopped or killed node on its data and
@@ -40,14 +40,20 @@
 # which a shell can source; that file also holds KAFKA_SASL_PASSWORD):
 #   KAFKA_DIR, KAFKA_NODES, KAFKA_BOOTSTRAP (PLAINTEXT, all nodes), KAFKA_ENV
 #   with --security also: KAFKA_SASL_BOOTSTRAP (SASL_SSL listeners),
-#   KAFKA_SASL_MECHANISM (SCRAM-SHA-256), KAFKA_SASL_USERNAME, KAFKA_CA (PEM
-#   file of the CA that signed the brokers' certificate, for ssl.ca.location)
+#   KAFKA_SASL_MECHANISM (PLAIN), KAFKA_SCRAM_MECHANISM (SCRAM-SHA-256),
+#   KAFKA_SASL_USERNAME, KAFKA_CA (PEM file of the CA that signed the
+#   brokers' certificate, for ssl.ca.location)
 # A client then connects with
 #   -b "$KAFKA_SASL_BOOTSTRAP" -X security.protocol=SASL_SSL
-#   -X sasl.mechanisms=SCRAM-SHA-256 -X sasl.username="$KAFKA_SASL_USERNAME"
+#   -X sasl.mechanisms="$KAFKA_SASL_MECHANISM" -X sasl.username="$KAFKA_SASL_USERNAME"
 #   -X sasl.password="$KAFKA_SASL_PASSWORD" -X ssl.ca.location="$KAFKA_CA"
-# The user and its password are generated at `up` (test credentials of no
-# value); no authorizer is configured, so that user may do everything.
+# The one user and its password are generated at `up` (test credentials of no
+# value) and accepted by both mechanisms: SCRAM-SHA-256 credentials are
+# created at format time (StorageTool format --add-scram), PLAIN ones in the
+# listener's JAAS config. librdkafka before 2.6.1 (Debian 12 has 2.0.2, kcat
+# with it) cannot authenticate with SCRAM to Kafka 4 brokers (the client-final
+# nonce bug fixed in librdkafka#4895): hence PLAIN, over TLS, as the mechanism
+# to use. No authorizer is configured, so the user may do everything.
 #
 # Broker settings: 4 partitions per auto-created topic, replication factor
 # min(N, 3) everywhere (internal topics included), min.insync.replicas 2 from
@@ -273,7 +279,8 @@ up() {
 				echo "listeners=PLAINTEXT://127.0.0.1:$(port $n 1),CONTROLLER://127.0.0.1:$(port $n 2),SASL_SSL://127.0.0.1:$(port $n 3)"
 				echo "advertised.listeners=PLAINTEXT://127.0.0.1:$(port $n 1),SASL_SSL://127.0.0.1:$(port $n 3)"
 				echo "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL"
-				echo "sasl.enabled.mechanisms=SCRAM-SHA-256"
+				echo "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256"
+				echo "listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$user=\"$password\";"
 				echo "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
 				echo "ssl.keystore.type=PEM"
 				echo "ssl.keystore.location=$DIR/tls/keystore.pem"
@@ -318,7 +325,8 @@ up() {
 		q KAFKA_HEAP "$HEAP"
 		if [ $security = 1 ]; then
 			q KAFKA_SASL_BOOTSTRAP "$sasl"
-			q KAFKA_SASL_MECHANISM SCRAM-SHA-256
+			q KAFKA_SASL_MECHANISM PLAIN
+			q KAFKA_SCRAM_MECHANISM SCRAM-SHA-256
 			q KAFKA_SASL_USERNAME "$user"
 			q KAFKA_SASL_PASSWORD "$password"
 			q KAFKA_CA "$DIR/tls/ca.pem"
@@ -329,7 +337,7 @@ up() {
 	wait_up "$bootstrap" $nodes $(seq 1 $nodes)
 	if [ $security = 1 ]; then
 		# the SASL_SSL listener answers, with these credentials, over TLS verified by the CA
-		timeout 20 kcat -L -b "$sasl" -m 10 -X security.protocol=SASL_SSL -X sasl.mechanisms=SCRAM-SHA-256 \
+		timeout 20 kcat -L -b "$sasl" -m 10 -X security.protocol=SASL_SSL -X sasl.mechanisms=PLAIN \
 			-X sasl.username="$user" -X sasl.password="$password" -X ssl.ca.location="$DIR/tls/ca.pem" \
 			>"$DIR/sasl-check.log" 2>&1 ||
 			{ cat "$DIR/sasl-check.log" >&2; die "the SASL_SSL listener $sasl does not accept the test user (above)"; }
@@ -365,8 +373,10 @@ down() {
 		die "$DIR is not a kafka.sh state dir (no cluster.env): not removing it"
 	fi
 	nodes=$(sed -n 's/^KAFKA_NODES=//p' "$DIR/cluster.env" 2>/dev/null | tr -d "'" | tr ',' ' ')
+	# the data goes anyway: a short grace (a node that lost its quorum to the
+	# others' exit would wait for it in its controlled shutdown)
 	# shellcheck disable=SC2086
-	[ -n "$nodes" ] && stop_nodes TERM $nodes
+	[ -n "$nodes" ] && STOP_TIMEOUT=${KAFKA_DOWN_TIMEOUT:-5} stop_nodes TERM $nodes
 	rm -rf "$DIR"
 }
 
