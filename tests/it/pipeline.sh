@@ -469,7 +469,7 @@ fi
 	# SyncGroup with REBALANCE_IN_PROGRESS, so the pipeline has joined but has
 	# no assignment yet (as during any rebalance)
 	stop_all
-	if injectable "errors SyncGroup" && start_broker --control; then
+	if injectable "errors SyncGroup 100000 REBALANCE_IN_PROGRESS" && start_broker --control; then
 		ctl "errors SyncGroup 100000 REBALANCE_IN_PROGRESS"
 		start_run join -g joining
 		wait_log "$T/join.log" "consuming" 30 || true

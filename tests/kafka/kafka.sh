@@ -72,7 +72,16 @@ START_TIMEOUT=${KAFKA_START_TIMEOUT:-120}
 STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-30}
 KTOOL=$root/build/kafka-tools/ktool
 
-die() { echo "kafka.sh: $*" >&2; exit 1; }
+started="" # nodes `up` started: killed again when it fails
+die() {
+	echo "kafka.sh: $*" >&2
+	for n in $started; do
+		p=$(node_pid "$n")
+		[ -n "$p" ] && kill -KILL "$p" 2>/dev/null
+	done
+	[ -n "$started" ] && echo "kafka.sh: stopped the nodes started; logs stay in $DIR until kafka.sh down" >&2
+	exit 1
+}
 now() { date +%s; }
 
 need() {
@@ -224,6 +233,9 @@ up() {
 			[ -n "$(node_pid "$n")" ] && die "a cluster is running in $DIR already (kafka.sh down first)"
 		done
 	fi
+	if [ -e "$DIR" ] && [ ! -f "$DIR/cluster.env" ] && [ -n "$(ls -A "$DIR" 2>/dev/null)" ]; then
+		die "$DIR exists and is not a kafka.sh state dir (no cluster.env): not using it"
+	fi
 	fetch
 	ktool_build
 	rm -rf "$DIR"
@@ -333,7 +345,10 @@ up() {
 		fi
 	} >"$DIR/cluster.env"
 	chmod 600 "$DIR/cluster.env"
-	for n in $(seq 1 $nodes); do jvm $n; done
+	for n in $(seq 1 $nodes); do
+		jvm $n
+		started="$started $n"
+	done
 	wait_up "$bootstrap" $nodes $(seq 1 $nodes)
 	if [ $security = 1 ]; then
 		# the SASL_SSL listener answers, with these credentials, over TLS verified by the CA
@@ -342,6 +357,7 @@ up() {
 			>"$DIR/sasl-check.log" 2>&1 ||
 			{ cat "$DIR/sasl-check.log" >&2; die "the SASL_SSL listener $sasl does not accept the test user (above)"; }
 	fi
+	started=""
 	grep -v '^KAFKA_SASL_PASSWORD=' "$DIR/cluster.env"
 	echo "KAFKA_ENV='$DIR/cluster.env'"
 	echo "$bootstrap"
