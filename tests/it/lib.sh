@@ -20,7 +20,8 @@ LEX=${FEEDSENSE_TEST_LEXICONS:-lexicons}
 ONLY=${FEEDSENSE_TEST_ONLY:-all}
 BROKER=${FEEDSENSE_TEST_BROKER:-mock}
 case $BROKER in mock | kafka) ;; *) echo "FEEDSENSE_TEST_BROKER: mock or kafka, not '$BROKER'"; exit 1 ;; esac
-KAFKA_SH=$(cd "$(dirname "$0")/../kafka" && pwd)/kafka.sh
+KAFKA_SH=$(cd "$(dirname "$0")/../kafka" 2>/dev/null && pwd)/kafka.sh
+[ -f "$KAFKA_SH" ] || KAFKA_SH=$(pwd)/tests/kafka/kafka.sh # a suite outside tests/it, run from the top
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/feedsense-it.XXXXXX")
 pids=""   # every background process started here
 kdirs=""  # the state dirs of the Kafka clusters started here
