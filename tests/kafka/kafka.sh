@@ -77,7 +77,10 @@ die() {
 	echo "kafka.sh: $*" >&2
 	for n in $started; do
 		p=$(node_pid "$n")
-		[ -n "$p" ] && kill -KILL "$p" 2>/dev/null
+		[ -n "$p" ] || continue
+		kill -KILL "$p" 2>/dev/null
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	done
 	[ -n "$started" ] && echo "kafka.sh: stopped the nodes started; logs stay in $DIR until kafka.sh down" >&2
 	exit 1
