@@ -324,6 +324,7 @@ up() {
 			echo "num.recovery.threads.per.data.dir=1"
 			echo "background.threads=4"
 		} >"$d/server.properties"
+		chmod 600 "$d/server.properties" # with --security: the test user's password
 		set -- format --config "$d/server.properties" --cluster-id "$cluster_id"
 		[ $security = 1 ] && set -- "$@" --add-scram "$scram"
 		if ! java -Xmx128m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Dlog4j2.configurationFile="$DIR/log4j2.properties" \
