@@ -11,6 +11,9 @@
 #   make fuzz-smoke the same for 5 s each, after replaying tests/fuzz/regress (part of `make test`)
 #   make check-deploy  lint and check the deployment files under deploy/ (part of `make test`)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make kafka-up   a real Apache Kafka on loopback (NODES=3, SECURITY=1); prints its bootstrap last
+#   make kafka-down stop it and remove its state (build/kafka)
+#   make it-kafka   the pipeline integration suite against real Apache Kafka (part of `make test`)
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
@@ -50,7 +53,7 @@ UNIT_BIN  := $(UNIT:%=$(BUILD)/tests/test_%)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
 
 .PHONY: all deps run test unit it test-asan eval bench bench-pipeline clean install style-check check-lexicons valgrind \
-	fuzz fuzz-smoke check-deploy
+	fuzz fuzz-smoke check-deploy kafka-up kafka-down it-kafka
 
 # libFuzzer targets: clang with ASan + UBSan (any report aborts), the library
 # rebuilt with the same flags in its own directory. libclang-rt-14-dev
@@ -108,7 +111,7 @@ run: deps
 
 # Unit tests, then integration tests, then the accuracy gate, then a short fuzzing run, then the deploy/ checks.
 test: deps
-	$(MAKE) unit it eval-gate fuzz-smoke check-deploy
+	$(MAKE) unit it it-kafka eval-gate fuzz-smoke check-deploy
 
 unit: $(BIN) $(UNIT_BIN)
 	@failed=""; for t in $(UNIT_BIN); do echo "== $$t"; FEEDSENSE_LEXICONS=lexicons $$t || failed="$$failed $$t"; done; \
@@ -126,6 +129,22 @@ it: $(BIN)
 	FEEDSENSE_BIN=$(BIN) timeout -k 10 300 sh tests/it/metrics.sh || rc=1; \
 	FEEDSENSE_BIN=$(BIN) timeout -k 10 300 sh tests/it/windows.sh || rc=1; \
 	exit $$rc
+
+# Real Apache Kafka 4 (KRaft) started by tests/kafka/kafka.sh from jars cached
+# outside the tree (FEEDSENSE_KAFKA_CACHE); state in FEEDSENSE_KAFKA_DIR (build/kafka).
+NODES     ?= 1
+SECURITY  ?=
+kafka-up:
+	@sh tests/kafka/kafka.sh up --nodes $(NODES) $(if $(filter 1,$(SECURITY)),--security)
+
+kafka-down:
+	@sh tests/kafka/kafka.sh down
+
+# The pipeline suite against real Kafka: a fresh single-node cluster per test
+# (each in the test's own directory, stopped at its end), bounded at 20 minutes.
+it-kafka: $(BIN)
+	@sh tests/kafka/kafka.sh fetch >/dev/null
+	@FEEDSENSE_BIN=$(BIN) FEEDSENSE_TEST_BROKER=kafka timeout -k 10 1200 sh tests/it/pipeline.sh
 
 eval-gate: $(BUILD)/tests/eval
 	$(BUILD)/tests/eval --lexicons lexicons --gate tests/data/eval-gate.txt tests/data/corpus/*.jsonl

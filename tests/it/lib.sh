@@ -7,13 +7,24 @@
 #
 # The sourcing script sets nothing beforehand; it may set ONLY (the tests to
 # run) after sourcing. Variables it reads: FEEDSENSE_BIN, FEEDSENSE_TEST_LEXICONS,
-# FEEDSENSE_TEST_ONLY.
+# FEEDSENSE_TEST_ONLY, FEEDSENSE_TEST_BROKER.
+#
+# FEEDSENSE_TEST_BROKER=kafka: start_broker starts a real Apache Kafka instead
+# (tests/kafka/kafka.sh, a fresh cluster in the test's directory, its topics
+# created as the embedded broker would have them); ctl down/up stop and
+# restart a node; the faults only the embedded broker can inject (rtt,
+# errors) are reported as "skip - ..." lines. Default: mock (`feedsense broker`).
 set -u
 FS=${FEEDSENSE_BIN:-bin/feedsense}
 LEX=${FEEDSENSE_TEST_LEXICONS:-lexicons}
 ONLY=${FEEDSENSE_TEST_ONLY:-all}
+BROKER=${FEEDSENSE_TEST_BROKER:-mock}
+case $BROKER in mock | kafka) ;; *) echo "FEEDSENSE_TEST_BROKER: mock or kafka, not '$BROKER'"; exit 1 ;; esac
+KAFKA_SH=$(cd "$(dirname "$0")/../kafka" 2>/dev/null && pwd)/kafka.sh
+[ -f "$KAFKA_SH" ] || KAFKA_SH=$(pwd)/tests/kafka/kafka.sh # a suite outside tests/it, run from the top
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/feedsense-it.XXXXXX")
 pids=""   # every background process started here
+kdirs=""  # the state dirs of the Kafka clusters started here
 pass=0
 fail=0
 T=$tmp    # the current test's directory (logs)
@@ -26,6 +37,7 @@ cleanup() {
 		while kill -0 "$p" 2>/dev/null && [ $n -lt 20 ]; do sleep 0.1; n=$((n + 1)); done
 		kill -KILL "$p" 2>/dev/null
 	done
+	kafka_down
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -57,6 +69,7 @@ begin() { # begin NUMBER TITLE: a new test with its own directory
 }
 end() { # print the logs of a failing test, stop what it started
 	if [ $tfail -gt 0 ]; then
+		kafka_save_logs
 		for f in "$T"/*.log; do
 			[ -f "$f" ] || continue
 			echo "------- $(basename "$f") (last 60 lines) -------"
@@ -78,6 +91,7 @@ stop_all() {
 		wait "$p" 2>/dev/null
 	done
 	pids=""
+	kafka_down
 }
 forget() { # forget PID: it was waited for
 	np=""
@@ -92,6 +106,10 @@ start_broker() {
 	BKLOG=$T/broker.log
 	n=2
 	while [ -e "$BKLOG" ]; do BKLOG=$T/broker-$n.log; n=$((n + 1)); done
+	if [ "$BROKER" = kafka ]; then
+		start_kafka "$@"
+		return
+	fi
 	if [ "${1:-}" = --control ]; then
 		mkfifo "$T/ctl"
 		sleep 100000 >"$T/ctl" & # keeps the FIFO open: the broker never sees EOF
@@ -115,11 +133,91 @@ start_broker() {
 	return 0
 }
 
+# start_kafka [--control] [-t NAME[:PARTITIONS],...] [-P N] [-n N]: start_broker
+# on real Kafka: a fresh cluster of N nodes (1) in $KDIR, the topics created
+# (default: the embedded broker's, 4 partitions each). The cluster's log is
+# copied into $T when the test fails (kafka_save_logs).
+start_kafka() {
+	ktopics=feedback,feedback.scored,feedback.alerts,feedback.dlq kparts=4 knodes=1
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--control) ;;
+		-t | --topics) ktopics=$2; shift ;;
+		-P | --partitions) kparts=$2; shift ;;
+		-n | --brokers) knodes=$2; shift ;;
+		*) bad "start_broker: option $1 has no real-Kafka equivalent"; return 1 ;;
+		esac
+		shift
+	done
+	KDIR=$T/kafka
+	n=2
+	while [ -e "$KDIR" ]; do KDIR=$T/kafka-$n; n=$((n + 1)); done
+	kdirs="$kdirs $KDIR"
+	if ! FEEDSENSE_KAFKA_DIR=$KDIR sh "$KAFKA_SH" up --nodes "$knodes" >"$T/broker.out" 2>>"$BKLOG"; then
+		bad "Kafka started" "$(tail -n 40 "$BKLOG")"
+		return 1
+	fi
+	BK=$(tail -n 1 "$T/broker.out")
+	# shellcheck disable=SC2046 # one NAME:PARTITIONS word per topic
+	if ! FEEDSENSE_KAFKA_DIR=$KDIR sh "$KAFKA_SH" topics $(echo "$ktopics" | tr ',' '\n' |
+		awk -v p="$kparts" -F : '$1 != "" { print $1 ":" ($2 == "" ? p : $2) }') >>"$BKLOG" 2>&1; then
+		bad "Kafka topics $ktopics created" "$(tail -n 5 "$BKLOG")"
+		return 1
+	fi
+	echo "kafka: $BK, topics $ktopics" >>"$BKLOG"
+	return 0
+}
+# kafka_save_logs: the broker logs of the clusters still running, into $T
+kafka_save_logs() {
+	for d in $kdirs; do
+		for f in "$d"/node*/kafka.log; do
+			[ -f "$f" ] || continue
+			nd=$(basename "$(dirname "$f")")
+			cp "$f" "$T/$(basename "$d")-$nd.log" 2>/dev/null
+		done
+	done
+}
+# kafka_down: stop every Kafka cluster started here and remove its state
+kafka_down() {
+	for d in $kdirs; do
+		FEEDSENSE_KAFKA_DIR=$d sh "$KAFKA_SH" down >/dev/null 2>&1
+	done
+	kdirs=""
+}
+# injectable COMMAND: whether the broker in use can apply a ctl command; on
+# real Kafka, for the faults only the embedded broker injects (rtt, errors),
+# prints a skip line and fails
+injectable() {
+	[ "$BROKER" = kafka ] || return 0
+	case $1 in
+	rtt* | errors*) echo "skip - broker fault '$1': the real Kafka broker cannot inject it"; return 1 ;;
+	esac
+	return 0
+}
+# kctl COMMAND: ctl on real Kafka: down ID / up ID stop and restart node ID
+# (SIGTERM, then a restart on its data), create TOPIC N creates a topic
+kctl() {
+	set -- $*
+	case $1 in
+	down) FEEDSENSE_KAFKA_DIR=$KDIR sh "$KAFKA_SH" stop "$2" >>"$BKLOG" 2>&1 ;;
+	up) FEEDSENSE_KAFKA_DIR=$KDIR sh "$KAFKA_SH" start "$2" >>"$BKLOG" 2>&1 ;;
+	create) FEEDSENSE_KAFKA_DIR=$KDIR sh "$KAFKA_SH" topics "$2:$3" >>"$BKLOG" 2>&1 ;;
+	*) false ;;
+	esac || { bad "Kafka applied '$*'" "$(tail -n 20 "$BKLOG")"; return 1; }
+	echo "control: $*" >>"$BKLOG"
+}
+
 # to_ctl TEXT: write to the broker's control FIFO (bounded: an open for writing
 # would block for ever if the broker had died)
 to_ctl() { timeout 5 sh -c 'printf "%s" "$1" >"$2"' sh "$1" "$T/ctl"; }
-# ctl COMMAND: send a fault-injection command and wait until the broker logged it.
+# ctl COMMAND: send a fault-injection command and wait until the broker logged
+# it. Real Kafka (FEEDSENSE_TEST_BROKER=kafka): see injectable and kctl.
 ctl() {
+	injectable "$*" || return 2
+	if [ "$BROKER" = kafka ]; then
+		kctl "$*"
+		return
+	fi
 	to_ctl "$*
 "
 	n=0
@@ -188,12 +286,15 @@ count() {
 	timeout 60 kcat -C -b "$BK" -t "$topic" -o beginning -e -q -f 'x\n' "$@" 2>>"$T/kcat.log" | wc -l | tr -d ' '
 }
 # wait_count TOPIC N SECONDS [kcat options]: until TOPIC holds N messages; sets
-# CNT. Gives up early when none of the pipelines in $WATCH is running.
+# CNT (exact up to N, N + 1 meaning "more than N"). Gives up early when none
+# of the pipelines in $WATCH is running. Reads at most N + 1 messages: on real
+# Kafka a reader to the end of a topic under constant writes ends only when
+# the writes stop, which would turn a trigger "N written" into "all written".
 WATCH=""
 wait_count() {
 	topic=$1; want_n=$2; deadline=$(($(now) + $3)); shift 3
 	while :; do
-		CNT=$(count "$topic" "$@")
+		CNT=$(count "$topic" -c $((want_n + 1)) "$@")
 		[ "$CNT" -ge "$want_n" ] && return 0
 		[ "$(now)" -ge $deadline ] && return 1
 		if [ -n "$WATCH" ]; then
