@@ -16,6 +16,7 @@ typedef struct rule_impl {
 	pcre2_code *code;
 	char *pattern;
 	int has_requires;
+	int jit; /* JIT-compiled: matched with pcre2_jit_match() directly */
 } rule_impl_t;
 
 struct fs_rules {
@@ -332,6 +333,10 @@ static fs_err_t on_line(void *opaque, const char *section, const char *key, cons
 		if (!r->code) {
 			return problem(c, errstr, errstr_size, FS_ERR_REGEX, line, es, NULL);
 		}
+		{
+			size_t jitsize = 0;
+			r->jit = pcre2_pattern_info(r->code, PCRE2_INFO_JITSIZE, &jitsize) == 0 && jitsize > 0;
+		}
 		r->pattern = strdup(value);
 		return r->pattern ? FS_OK : FS_ERR_NOMEM;
 	}
@@ -467,7 +472,13 @@ fs_rules_rc_t fs_rules_match(const fs_rules_t *rules, fs_rules_scratch_t *scr, u
 	if (!r->code || start > len) {
 		return FS_RULES_NOMATCH;
 	}
-	rc = pcre2_match(r->code, (PCRE2_SPTR)subject, len, start, PCRE2_NO_UTF_CHECK, scr->md, scr->mctx);
+	/* pcre2_match() would call the JIT code too, after checks that were
+	 * made once at load time (JIT compiled, valid options) */
+	if (r->jit) {
+		rc = pcre2_jit_match(r->code, (PCRE2_SPTR)subject, len, start, PCRE2_NO_UTF_CHECK, scr->md, scr->mctx);
+	} else {
+		rc = pcre2_match(r->code, (PCRE2_SPTR)subject, len, start, PCRE2_NO_UTF_CHECK, scr->md, scr->mctx);
+	}
 	if (rc == PCRE2_ERROR_NOMATCH) {
 		return FS_RULES_NOMATCH;
 	}
