@@ -7,7 +7,8 @@
  *     fallbacks for elongations and possessives). Entries carry triggers:
  *     category ids and the ids of regex rules that need this word.
  *  2. Rules. Only triggered rules (and the few without trigger words) run,
- *     over the normalised text, each under PCRE2 limits. A rule with a
+ *     over the normalised text, each under PCRE2 limits, and only when the
+ *     text holds the literals their patterns require (fs_rules_may_match()). A rule with a
  *     valence becomes one explanation item and "covers" its tokens, so the
  *     lexicon does not count the same words again.
  *  3. Terms. Left to right, the longest lexicon entry wins at each position
@@ -774,6 +775,9 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 			bits &= bits - 1;
 		}
 	}
+	if (nrun) {
+		fs_rules_set_subject(rules, scr->rscr, t->norm, t->norm_len);
+	}
 	for (k = 0; k < nrun; k++) {
 		uint32_t r = scr->rulelist[k];
 		const fs_rule_t *rule = fs_rules_get(rules, r);
@@ -781,6 +785,9 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 		fs_rules_rc_t rc;
 
 		res->rules_run++;
+		if (!fs_rules_may_match(rules, scr->rscr, r)) {
+			continue; /* a literal every match needs is not in the text */
+		}
 		while ((rc = fs_rules_match(rules, scr->rscr, r, t->norm, t->norm_len, start, &ms, &me)) ==
 		       FS_RULES_MATCH) {
 			size_t first = tok_at(t, ms), last = first, j;
