@@ -30,7 +30,8 @@ typedef struct rule_impl {
  * little-endian word, and the mask of those) for a quick comparison. */
 struct pf_anc {
 	uint64_t word, mask;
-	uint32_t lit, off; /* literal id, offset of its anchor */
+	uint32_t lit;      /* literal id */
+	uint16_t off, len; /* offset of its anchor, its length */
 };
 
 struct fs_rules {
@@ -1617,7 +1618,8 @@ static fs_err_t pf_build(fs_rules_t *rules)
 		uint32_t len = rules->lit_off[k] - rules->lit_off[k - 1];
 		struct pf_anc *a = &rules->anc[--rules->anc_off[pf_bucket(pf_tri_at(p + rules->lit_anchor[k - 1]))]];
 		a->lit = (uint32_t)(k - 1);
-		a->off = rules->lit_anchor[k - 1];
+		a->off = (uint16_t)rules->lit_anchor[k - 1];
+		a->len = (uint16_t)len;
 		a->word = pf_word(p, len < 8 ? len : 8);
 		a->mask = len < 8 ? (1ULL << (8 * len)) - 1 : ~0ULL;
 	}
@@ -1695,19 +1697,22 @@ static void pf_scan(const fs_rules_t *rules, fs_rules_scratch_t *scr)
 		}
 		for (e = rules->anc_off[b]; e < rules->anc_off[b + 1]; e++) {
 			const struct pf_anc *a = &rules->anc[e];
-			uint32_t l = a->lit, n, k;
 			size_t at = i - a->off;
-			if (i < a->off || ((scr->lit_found[l >> 6] >> (l & 63)) & 1)) {
+			uint32_t l, k;
+			if (i < a->off) {
 				continue;
 			}
-			n = rules->lit_off[l + 1] - rules->lit_off[l];
 			if (at + 8 <= len) {
-				if ((pf_load64(s + at) & a->mask) != a->word ||
-				    (n > 8 &&
-				     (at + n > len || memcmp(s + at + 8, rules->lit + rules->lit_off[l] + 8, n - 8)))) {
-					continue;
+				if ((pf_load64(s + at) & a->mask) != a->word) {
+					continue; /* the common case: another trigram, or the same in another word */
 				}
-			} else if (at + n > len || memcmp(s + at, rules->lit + rules->lit_off[l], n) != 0) {
+			} else if (at + a->len > len || memcmp(s + at, rules->lit + rules->lit_off[a->lit], a->len) != 0) {
+				continue;
+			}
+			l = a->lit;
+			if (((scr->lit_found[l >> 6] >> (l & 63)) & 1) ||
+			    (a->len > 8 && at + 8 <= len &&
+			     (at + a->len > len || memcmp(s + at + 8, rules->lit + rules->lit_off[l] + 8, a->len - 8U)))) {
 				continue;
 			}
 			scr->lit_found[l >> 6] |= 1ULL << (l & 63);
