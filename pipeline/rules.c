@@ -704,6 +704,26 @@ static uint32_t pf_cost(const pf_set_t *s)
 	return cost;
 }
 
+/* Is @p n bytes at @p needle inside @p hn bytes at @p hay? For the short
+ * strings of the analysis, a plain loop beats memmem()'s setup. */
+static int pf_contains(const char *hay, size_t hn, const char *needle, size_t n)
+{
+	size_t i;
+
+	if (n > hn) {
+		return 0;
+	}
+	if (!n) {
+		return 1;
+	}
+	for (i = 0; i + n <= hn; i++) {
+		if (hay[i] == needle[0] && memcmp(hay + i, needle, n) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /*
  * Drop from factor @p s every string that contains another one of its
  * strings: the shorter one is in the text whenever the longer one is, so
@@ -726,7 +746,7 @@ static int pf_minimise(pf_parser_t *x, pf_set_t *s)
 		for (j = 0; j < s->n; j++) {
 			if (j != i && s->v[j].len <= s->v[i].len &&
 			    (s->v[j].len < s->v[i].len || j < i) && /* of two equal strings keep the first */
-			    memmem(s->v[i].p, s->v[i].len, s->v[j].p, s->v[j].len)) {
+			    pf_contains(s->v[i].p, s->v[i].len, s->v[j].p, s->v[j].len)) {
 				break;
 			}
 		}
@@ -747,7 +767,7 @@ static int pf_implies(const pf_set_t *a, const pf_set_t *b)
 
 	for (i = 0; i < a->n; i++) {
 		for (j = 0; j < b->n; j++) {
-			if (b->v[j].len <= a->v[i].len && memmem(a->v[i].p, a->v[i].len, b->v[j].p, b->v[j].len)) {
+			if (pf_contains(a->v[i].p, a->v[i].len, b->v[j].p, b->v[j].len)) {
 				break;
 			}
 		}
@@ -1275,17 +1295,21 @@ static void pf_branch_factors(pf_parser_t *x, const pf_node_t *br, unsigned n, p
 {
 	pf_set_t(*cand)[PF_NODE_FACTORS + 1] = pf_alloc(x, n * sizeof(*cand));
 	unsigned *ncand = pf_alloc(x, n * sizeof(*ncand));
-	unsigned i, rank;
+	unsigned i, rank, most;
 
 	if (!cand || !ncand) {
 		return;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0, most = 0; i < n; i++) {
 		if (!(ncand[i] = pf_candidates(x, &br[i], cand[i]))) {
 			return; /* a branch that requires nothing */
 		}
+		most = ncand[i] > most ? ncand[i] : most;
 	}
 	for (rank = 0; rank <= PF_NODE_FACTORS + 1; rank++) {
+		if (rank >= most && rank <= PF_NODE_FACTORS) {
+			continue; /* the same as the last rank */
+		}
 		pf_set_t any = {NULL, 0};
 		for (i = 0; i < n; i++) {
 			const pf_set_t *b;
@@ -1298,7 +1322,9 @@ static void pf_branch_factors(pf_parser_t *x, const pf_node_t *br, unsigned n, p
 				}
 				b = &cand[i][f];
 			}
-			if (!pf_union(x, &any, b, PF_FACTOR_MAX, &any) || !pf_minimise(x, &any)) {
+			/* minimised (by pf_add_factor()) at the end, or now if it grows too large */
+			if (!pf_union(x, &any, b, PF_FACTOR_MAX, &any) &&
+			    (!pf_minimise(x, &any) || !pf_union(x, &any, b, PF_FACTOR_MAX, &any))) {
 				break;
 			}
 		}
