@@ -7,7 +7,8 @@
  *     fallbacks for elongations and possessives). Entries carry triggers:
  *     category ids and the ids of regex rules that need this word.
  *  2. Rules. Only triggered rules (and the few without trigger words) run,
- *     over the normalised text, each under PCRE2 limits. A rule with a
+ *     over the normalised text, each under PCRE2 limits, and only when the
+ *     text holds the literals their patterns require (fs_rules_may_match()). A rule with a
  *     valence becomes one explanation item and "covers" its tokens, so the
  *     lexicon does not count the same words again.
  *  3. Terms. Left to right, the longest lexicon entry wins at each position
@@ -110,8 +111,7 @@ struct fs_scratch {
 	size_t nitems, items_cap;
 	uint64_t *rulebits; /* triggered rules */
 	size_t rulewords;
-	uint32_t *rulelist;
-	size_t nrulelist;
+	uint32_t *rulelist; /* the same, as ids in ascending order */
 	uint64_t catmask;
 	catacc_t cats[FS_TAG_MAX];
 	fs_cat_result_t catres[FS_TAG_MAX];
@@ -400,9 +400,8 @@ static void apply_triggers_as(fs_scratch_t *scr, const fs_lexent_t *e, uint32_t 
 		uint32_t t = trig[k];
 		if (t & FS_TRIG_CATEGORY) {
 			cat_hit(scr, t & ~FS_TRIG_CATEGORY, tok, what, what_len);
-		} else if (!(scr->rulebits[t >> 6] & (1ULL << (t & 63)))) {
+		} else {
 			scr->rulebits[t >> 6] |= 1ULL << (t & 63);
-			scr->rulelist[scr->nrulelist++] = t;
 		}
 	}
 }
@@ -554,12 +553,6 @@ static fs_err_t grow_arrays(fs_scratch_t *scr, size_t ntok)
 		scr->ti_cap = cap;
 	}
 	return FS_OK;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
 }
 
 /* First token whose span ends after norm offset @p off. */
@@ -728,7 +721,6 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 	mixed_case = t->ncaps_words > 0 && t->nlower_words > 0;
 
 	/* 1. lookups and triggers */
-	scr->nrulelist = 0;
 	for (i = 0; i < n; i++) {
 		const fs_token_t *tok = &t->tok[i];
 		memset(&ti[i], 0, sizeof(ti[i]));
@@ -770,14 +762,21 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 	always = fs_rules_always(rules, &nalways);
 	for (k = 0; k < nalways; k++) {
 		uint32_t r = always[k];
-		if (!(scr->rulebits[r >> 6] & (1ULL << (r & 63)))) {
-			scr->rulebits[r >> 6] |= 1ULL << (r & 63);
-			scr->rulelist[scr->nrulelist++] = r;
+		scr->rulebits[r >> 6] |= 1ULL << (r & 63);
+	}
+	/* the triggered rules in id order (the order of rules.conf), and the
+	 * bitmap cleared for the next text */
+	nrun = 0;
+	for (k = 0; k < scr->rulewords; k++) {
+		uint64_t bits = scr->rulebits[k];
+		scr->rulebits[k] = 0;
+		while (bits) {
+			scr->rulelist[nrun++] = (uint32_t)(k * 64 + (size_t)__builtin_ctzll(bits));
+			bits &= bits - 1;
 		}
 	}
-	nrun = scr->nrulelist;
-	if (nrun > 1) {
-		qsort(scr->rulelist, nrun, sizeof(uint32_t), cmp_u32);
+	if (nrun) {
+		fs_rules_set_subject(rules, scr->rscr, t->norm, t->norm_len);
 	}
 	/* the rules that hit are compacted to the front of rulelist as it is
 	 * walked (index <= k, so never over an id still to be read) */
@@ -789,8 +788,10 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 		fs_rules_rc_t rc;
 		int hit = 0;
 
-		scr->rulebits[r >> 6] &= ~(1ULL << (r & 63));
 		res->rules_run++;
+		if (!fs_rules_may_match(rules, scr->rscr, r)) {
+			continue; /* a literal every match needs is not in the text */
+		}
 		while ((rc = fs_rules_match(rules, scr->rscr, r, t->norm, t->norm_len, start, &ms, &me)) ==
 		       FS_RULES_MATCH) {
 			size_t first = tok_at(t, ms), last = first, j;

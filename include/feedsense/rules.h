@@ -76,6 +76,31 @@ fs_rules_rc_t fs_rules_match(const fs_rules_t *rules, fs_rules_scratch_t *scr, u
 			     size_t len, size_t start, size_t *ms, size_t *me);
 
 /**
+ * @brief Start a new text for fs_rules_may_match(): @p subject (borrowed
+ *        until the next call) is the text fs_rules_match() will be given.
+ */
+void fs_rules_set_subject(const fs_rules_t *rules, fs_rules_scratch_t *scr, const char *subject, size_t len);
+
+/**
+ * @brief The literal prefilter: can rule @p id match the subject given to
+ *        fs_rules_set_subject()?
+ * @returns 0 when the subject lacks every string of one of the sets of
+ *          literals the rule's pattern requires: fs_rules_match() would find
+ *          no match in it from any start offset (it could only hit a limit),
+ *          and the rule need not run; 1 when the rule may match.
+ */
+int fs_rules_may_match(const fs_rules_t *rules, fs_rules_scratch_t *scr, unsigned id);
+
+/**
+ * @brief The literals rule @p id requires, for tests and diagnostics: each
+ *        set in parentheses, its strings as JSON strings separated by " | "
+ *        ("(\"on hold \") (\"hour\" | \"hours\")"); empty when the rule
+ *        has no prefilter. Writes at most @p size bytes with the NUL.
+ * @returns the full length, as snprintf() does.
+ */
+size_t fs_rules_required(const fs_rules_t *rules, unsigned id, char *buf, size_t size);
+
+/**
  * @brief Compile @p pattern the way rules are compiled and report whether it
  *        is usable (compiles, cannot match the empty string).
  * @returns FS_OK or FS_ERR_REGEX with errstr.

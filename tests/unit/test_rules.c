@@ -5,13 +5,18 @@
  * that can match the empty string, unknown category, unknown key, no
  * action, bad valence, duplicate rule name), interned flag names, category
  * ids resolved through the taxonomy, trigger words registered in the
- * lexicon, successive matches with fs_rules_match, and the PCRE2 match
- * limit stopping a catastrophic pattern (FS_RULES_LIMIT).
+ * lexicon, successive matches with fs_rules_match, the PCRE2 match
+ * limit stopping a catastrophic pattern (FS_RULES_LIMIT), and the
+ * required-literal prefilter: the literals it finds in patterns, and its
+ * promise never to skip a rule that would match, on random patterns and
+ * texts and on the shipped rules over the labelled corpus.
  */
 #include "testutil.h"
 
+#include "feedsense/buf.h"
 #include "feedsense/rules.h"
 #include "feedsense/tag.h"
+#include "feedsense/text.h"
 
 static const char categories[] = "[delivery]\n"
 				 "label = Delivery\n"
@@ -338,26 +343,329 @@ static void test_keep_going(void **state)
 	assert_true(diag.nerrors >= 4);
 }
 
+/* The required literals the prefilter finds in one pattern, as
+ * fs_rules_required() prints them. */
+static const char *required(rstate_t *st, const char *pattern)
+{
+	static char out[1024];
+	char conf[1024];
+
+	fs_rules_destroy(st->rules);
+	st->rules = fs_rules_new();
+	assert_non_null(st->rules);
+	snprintf(conf, sizeof(conf), "[r]\npattern = %s\nvalence = -1\n", pattern);
+	assert_int_equal(load(st, conf), FS_OK);
+	fs_rules_required(st->rules, 0, out, sizeof(out));
+	return out;
+}
+
+static void test_prefilter_literals(void **state)
+{
+	rstate_t *st = *state;
+
+	/* runs of literals multiply out; "on hold for " adds nothing to "on hold " */
+	assert_string_equal(required(st, "\\bon hold (?:for )?(?:\\d+|two) hours?\\b"), "(\"on hold \") (\" hour\")");
+	/* an optional word: either form, and the shorter one says it all */
+	assert_string_equal(required(st, "\\b(?:very )?bad\\b"), "(\"bad\")");
+	/* alternatives: one string from each */
+	assert_string_equal(required(st, "\\b(?:refund|money back)\\b"), "(\"refund\" | \"money back\")");
+	/* a positive lookbehind's text is in the subject too; a negative one requires nothing */
+	assert_string_equal(required(st, "(?<=refund )denied"), "(\"refund \") (\"denied\")");
+	assert_string_equal(required(st, "(?<!not )denied(?! it)"), "(\"denied\")");
+	/* a small class multiplies out, a large one is "anything" */
+	assert_string_equal(required(st, "colou?r [sz]ize"),
+			    "(\"colour size\" | \"colour zize\" | \"color size\" | \"color zize\")");
+	assert_string_equal(required(st, "refund\\w{1,3}ed"), "(\"refund\")");
+	/* a branch that requires nothing (two letters are too common) leaves nothing */
+	assert_string_equal(required(st, "\\b(?:no|refund)\\b"), "");
+	/* syntax the analysis does not take on leaves the rule without a prefilter */
+	assert_string_equal(required(st, "(?i)refund"), "");
+	assert_string_equal(required(st, "(refund) \\1"), "");
+	assert_string_equal(required(st, "\\x{72}efund"), "");
+	assert_string_equal(required(st, "refund{x}"), "");
+}
+
+static void test_prefilter_skips(void **state)
+{
+	rstate_t *st = *state;
+	static const char on_hold[] = "i was on hold for two hours";
+	static const char other[] = "i was on hold for a minute";
+	size_t ms, me;
+
+	required(st, "\\bon hold (?:for )?(?:\\d+|two) hours?\\b");
+	st->scr = fs_rules_scratch_new(st->rules);
+	assert_non_null(st->scr);
+	/* no subject yet: the rule must run */
+	assert_true(fs_rules_may_match(st->rules, st->scr, 0));
+	fs_rules_set_subject(st->rules, st->scr, on_hold, strlen(on_hold));
+	assert_true(fs_rules_may_match(st->rules, st->scr, 0));
+	assert_int_equal(fs_rules_match(st->rules, st->scr, 0, on_hold, strlen(on_hold), 0, &ms, &me), FS_RULES_MATCH);
+	fs_rules_set_subject(st->rules, st->scr, other, strlen(other));
+	assert_false(fs_rules_may_match(st->rules, st->scr, 0));
+	assert_int_equal(fs_rules_match(st->rules, st->scr, 0, other, strlen(other), 0, &ms, &me), FS_RULES_NOMATCH);
+}
+
+/* xorshift64, fixed seed: the same patterns and texts on every run */
+static uint64_t rnd_state = 0x2545F4914F6CDD1DULL;
+
+static unsigned rnd(unsigned n)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return (unsigned)(rnd_state % n);
+}
+
+static const char *const words[] = {"on", "hold", "for", "hour", "hours", "wait",  "waiting", "no",   "not", "refund",
+				    "it", "a",    "the", "day",  "days",  "still", "size",    "zize", "12"};
+#define NWORDS (sizeof(words) / sizeof(words[0]))
+
+/* A random pattern piece from the syntax the rules use. */
+static void gen(fs_buf_t *b, unsigned depth)
+{
+	switch (depth > 3 ? rnd(4) : rnd(16)) {
+	case 0: fs_buf_puts(b, words[rnd(NWORDS)]); break;
+	case 1: fs_buf_puts(b, " "); break;
+	case 2:
+		fs_buf_puts(b, words[rnd(NWORDS)]);
+		fs_buf_puts(b, " ");
+		break;
+	case 3: fs_buf_puts(b, rnd(2) ? "\\b" : "[sz]"); break;
+	case 4:
+		fs_buf_puts(b, "(?:");
+		gen(b, depth + 1);
+		fs_buf_puts(b, "|");
+		gen(b, depth + 1);
+		fs_buf_puts(b, ")");
+		break;
+	case 5:
+		fs_buf_puts(b, "(?:");
+		gen(b, depth + 1);
+		fs_buf_puts(b, ")?");
+		break;
+	case 6:
+		fs_buf_puts(b, "(?:");
+		gen(b, depth + 1);
+		fs_buf_puts(b, "){1,2}");
+		break;
+	case 7: fs_buf_puts(b, rnd(2) ? "\\d{1,2}" : "\\w{1,4}"); break;
+	case 8:
+		fs_buf_puts(b, "(?=");
+		gen(b, depth + 1);
+		fs_buf_puts(b, ")");
+		break;
+	case 9:
+		fs_buf_puts(b, "(?!");
+		gen(b, depth + 1);
+		fs_buf_puts(b, ")");
+		break;
+	case 10:
+		fs_buf_puts(b, rnd(2) ? "(?<=" : "(?<!");
+		fs_buf_puts(b, words[rnd(NWORDS)]);
+		fs_buf_puts(b, " )");
+		break;
+	case 11: fs_buf_puts(b, rnd(2) ? "." : "[^ ]"); break;
+	case 12:
+		fs_buf_puts(b, words[rnd(NWORDS)]);
+		fs_buf_puts(b, "s?");
+		break;
+	case 13:
+		fs_buf_puts(b, "(?:");
+		gen(b, depth + 1);
+		fs_buf_puts(b, ")+");
+		break;
+	default:
+		gen(b, depth + 1);
+		gen(b, depth + 1);
+		break;
+	}
+}
+
+/*
+ * The prefilter's promise on random patterns and texts: whenever a pattern
+ * matches, fs_rules_may_match() says it may. Texts are drawn from the same
+ * words as the patterns, so that many do match.
+ */
+static void test_prefilter_never_skips_a_match_random(void **state)
+{
+	rstate_t *st = *state;
+	unsigned p, k, matches = 0, skipped = 0;
+
+	for (p = 0; p < 400; p++) {
+		fs_buf_t pat = FS_BUF_INIT, conf = FS_BUF_INIT;
+		fs_diag_t diag = {NULL, NULL, 1, 0, 0};
+		unsigned parts = 1 + rnd(4);
+
+		while (parts--) {
+			gen(&pat, 0);
+		}
+		fs_buf_printf(&conf, "[r]\npattern = %s\nvalence = -1\n", pat.p);
+		fs_rules_scratch_destroy(st->scr);
+		st->scr = NULL;
+		fs_rules_destroy(st->rules);
+		st->rules = fs_rules_new();
+		assert_non_null(st->rules);
+		assert_int_equal(fs_rules_load(st->rules, st->lex, st->tags, "rules.conf", conf.p, conf.len, &diag,
+					       st->es, sizeof(st->es)),
+				 FS_OK);
+		if (diag.nerrors) { /* matches the empty string: refused */
+			fs_buf_free(&pat);
+			fs_buf_free(&conf);
+			continue;
+		}
+		st->scr = fs_rules_scratch_new(st->rules);
+		assert_non_null(st->scr);
+		for (k = 0; k < 200; k++) {
+			fs_buf_t text = FS_BUF_INIT;
+			unsigned n = 1 + rnd(8);
+			size_t ms, me;
+			fs_rules_rc_t rc;
+			int may;
+			while (n--) {
+				fs_buf_puts(&text, words[rnd(NWORDS)]);
+				fs_buf_puts(&text, rnd(4) ? " " : rnd(2) ? "s " : ", ");
+			}
+			fs_rules_set_subject(st->rules, st->scr, text.p, text.len);
+			may = fs_rules_may_match(st->rules, st->scr, 0);
+			rc = fs_rules_match(st->rules, st->scr, 0, text.p, text.len, 0, &ms, &me);
+			if (rc == FS_RULES_MATCH && !may) {
+				fail_msg("pattern %s matches \"%s\" but the prefilter skips it", pat.p, text.p);
+			}
+			matches += rc == FS_RULES_MATCH;
+			skipped += !may;
+			fs_buf_free(&text);
+		}
+		fs_buf_free(&pat);
+		fs_buf_free(&conf);
+	}
+	/* the test means something only if both happen often */
+	assert_true(matches > 2000);
+	assert_true(skipped > 2000);
+}
+
+/* Every text of the labelled corpus, and each joined to the next. */
+static char **corpus_texts(size_t *n)
+{
+	static const char *files[] = {"tests/data/corpus/apps_social.jsonl", "tests/data/corpus/reviews.jsonl",
+				      "tests/data/corpus/surveys.jsonl", "tests/data/corpus/tickets.jsonl"};
+	char **texts = NULL;
+	size_t i, count = 0, cap = 0;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		fs_buf_t buf = FS_BUF_INIT;
+		char es[256], *line, *save = NULL;
+		assert_int_equal(fs_buf_read_file(&buf, files[i], es, sizeof(es)), FS_OK);
+		for (line = strtok_r(buf.p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			const char *t = strstr(line, "\"text\":");
+			fs_buf_t text = FS_BUF_INIT;
+			if (!t || !(t = strchr(t + 7, '"'))) {
+				continue;
+			}
+			/* escaped quotes do not matter here: the text ends at the next quote */
+			t++;
+			fs_buf_append(&text, t, strcspn(t, "\""));
+			if (!text.p) {
+				continue;
+			}
+			if (count + 2 > cap) {
+				cap = cap ? cap * 2 : 1024;
+				texts = realloc(texts, cap * sizeof(*texts));
+				assert_non_null(texts);
+			}
+			if (count) {
+				fs_buf_t joined = FS_BUF_INIT;
+				fs_buf_puts(&joined, texts[count - 1]);
+				fs_buf_putc(&joined, ' ');
+				fs_buf_puts(&joined, text.p);
+				texts[count++] = joined.p;
+			}
+			texts[count++] = text.p;
+		}
+		fs_buf_free(&buf);
+	}
+	*n = count;
+	return texts;
+}
+
+/*
+ * The same promise for the shipped rules over our corpus: no rule that
+ * matches a text is ever skipped, and the prefilter skips most of the rules
+ * that do not match (else it is not worth its keep).
+ */
+static void test_prefilter_shipped_rules_corpus(void **state)
+{
+	const char *dir = getenv("FEEDSENSE_LEXICONS") ? getenv("FEEDSENSE_LEXICONS") : "lexicons";
+	fs_engine_opts_t opts;
+	fs_engine_t *engine;
+	fs_rules_scratch_t *scr;
+	const fs_rules_t *rules;
+	fs_text_t text;
+	char es[512], **texts;
+	size_t ntexts, i, ms, me;
+	unsigned id, n, matches = 0, nomatch = 0, skipped = 0;
+
+	(void)state;
+	fs_engine_opts_init(&opts);
+	opts.lexicon_dir = dir;
+	assert_int_equal(fs_engine_new(&opts, &engine, es, sizeof(es)), FS_OK);
+	rules = fs_engine_rules(engine);
+	n = fs_rules_count(rules);
+	scr = fs_rules_scratch_new(rules);
+	assert_non_null(scr);
+	fs_text_init(&text);
+	texts = corpus_texts(&ntexts);
+	assert_true(ntexts > 3000);
+	for (i = 0; i < ntexts; i++) {
+		size_t errpos;
+		if (fs_text_process(&text, texts[i], strlen(texts[i]), &errpos) != FS_OK) {
+			continue;
+		}
+		fs_rules_set_subject(rules, scr, text.norm, text.norm_len);
+		for (id = 0; id < n; id++) {
+			int may = fs_rules_may_match(rules, scr, id);
+			fs_rules_rc_t rc = fs_rules_match(rules, scr, id, text.norm, text.norm_len, 0, &ms, &me);
+			if (rc == FS_RULES_MATCH && !may) {
+				fail_msg("rule %s matches \"%s\" but the prefilter skips it",
+					 fs_rules_get(rules, id)->name, text.norm);
+			}
+			matches += rc == FS_RULES_MATCH;
+			nomatch += rc != FS_RULES_MATCH;
+			skipped += !may;
+		}
+		free(texts[i]);
+	}
+	free(texts);
+	assert_true(matches > 1000);
+	assert_true(skipped > nomatch / 2);
+	fs_text_free(&text);
+	fs_rules_scratch_destroy(scr);
+	fs_engine_destroy(engine);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_load_valid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_trigger_words_registered, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_always_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_error_bad_regex, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_error_empty_match, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_error_unknown_category, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_error_unknown_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_error_no_action, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_error_no_pattern, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_error_bad_valence, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_error_valence_out_of_range, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_error_duplicate_name, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flags_interned, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_categories_via_tags, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_successive_matches, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_catastrophic_pattern_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_keep_going, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_load_valid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trigger_words_registered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_always_rules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_error_bad_regex, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_error_empty_match, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_error_unknown_category, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_error_unknown_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_error_no_action, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_error_no_pattern, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_error_bad_valence, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_error_valence_out_of_range, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_error_duplicate_name, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_flags_interned, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_categories_via_tags, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_successive_matches, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catastrophic_pattern_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keep_going, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prefilter_literals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prefilter_skips, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prefilter_never_skips_a_match_random, setup, teardown),
+	    cmocka_unit_test(test_prefilter_shipped_rules_corpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
