@@ -671,16 +671,42 @@ static fs_err_t env_unknown(const char *name, char *errstr, size_t errstr_size)
 	}
 	if (*list) {
 		return fs_seterr(errstr, errstr_size, FS_ERR_PARSE, "%s: unknown variable; valid: %s%s", name, list,
-				 strncmp(name, "FEEDSENSE_KAFKA_", 16) == 0
-					 ? " (librdkafka properties cannot be set from the environment: use -X or "
-					   "the file)"
-					 : "");
+				 "");
 	}
 	list_sections(list, sizeof(list));
 	return fs_seterr(errstr, errstr_size, FS_ERR_PARSE,
 			 "%s: unknown variable; variables are FEEDSENSE_<SECTION>_<KEY> for a setting of the "
 			 "configuration file (sections: %s)",
 			 name, list);
+}
+
+/*
+ * FEEDSENSE_KAFKA_<PROPERTY> (and FEEDSENSE_KAFKA_CONSUMER_<PROPERTY>,
+ * FEEDSENSE_KAFKA_PRODUCER_<PROPERTY>): a librdkafka property from the
+ * environment, the way a container receives a secret
+ * (FEEDSENSE_KAFKA_SASL_PASSWORD is sasl.password): lower case, '_' for '.'.
+ * No string-valued librdkafka property has '_' in its name. librdkafka
+ * itself rejects a name it does not know, when the clients are made.
+ */
+static fs_err_t env_kprop(fs_config_t *cfg, const char *name, const char *value, char *errstr, size_t errstr_size)
+{
+	const char *p = name + 16;
+	char prop[128];
+	size_t n = 0;
+	int scope = 0;
+
+	if (!strncmp(p, "CONSUMER_", 9) && p[9]) {
+		scope = 1;
+		p += 9;
+	} else if (!strncmp(p, "PRODUCER_", 9) && p[9]) {
+		scope = 2;
+		p += 9;
+	}
+	for (; *p && n + 1 < sizeof(prop); p++) {
+		prop[n++] = *p == '_' ? '.' : (char)tolower((unsigned char)*p);
+	}
+	prop[n] = '\0';
+	return fs_config_add_kprop(cfg, prop, value, scope, name, errstr, errstr_size);
 }
 
 /*
@@ -721,7 +747,13 @@ fs_err_t fs_config_load_env(fs_config_t *cfg, char *const *envp, char *errstr, s
 				s = &settings[j];
 			}
 		}
-		err = s ? set_trimmed(cfg, s, eq + 1, name, errstr, errstr_size) : env_unknown(name, errstr, errstr_size);
+		if (s) {
+			err = set_trimmed(cfg, s, eq + 1, name, errstr, errstr_size);
+		} else if (strncmp(name, "FEEDSENSE_KAFKA_", 16) == 0 && name[16]) {
+			err = env_kprop(cfg, name, eq + 1, errstr, errstr_size);
+		} else {
+			err = env_unknown(name, errstr, errstr_size);
+		}
 		free(name);
 		if (err != FS_OK) {
 			return err;
@@ -1125,7 +1157,9 @@ void fs_config_print_example(FILE *fp)
 		    "# Generated from the settings table in pipeline/config.c; do not edit by hand.\n"
 		    "#\n");
 	print_comment(fp, "Precedence, lowest first: the defaults, this file (-c FILE), FEEDSENSE_<SECTION>_<KEY> "
-			  "environment variables (upper case, '.' in a section name as '_'), command-line flags. "
+			  "environment variables (upper case, '.' in a section name as '_'; librdkafka properties as "
+			  "FEEDSENSE_KAFKA_<PROPERTY>, e.g. FEEDSENSE_KAFKA_SASL_PASSWORD, or FEEDSENSE_KAFKA_CONSUMER_/"
+			  "_PRODUCER_<PROPERTY> for one client), command-line flags. "
 			  "Values are not quoted and run to the end of the line; a line starting with '#' or ';' "
 			  "is a comment. An unknown section or key is an error.");
 	for (i = 0; i < NSECTIONS; i++) {

@@ -418,7 +418,8 @@ static void test_env_errors(void **state)
 	cstate_t *st = *state;
 	char *unknown[] = {"FEEDSENSE_UNKNOWN_THING=1", NULL};
 	char *misspelt[] = {"FEEDSENSE_INPUT_TEXTFIELD=body", NULL};
-	char *kafka_prop[] = {"FEEDSENSE_KAFKA_SASL_PASSWORD=x", NULL};
+	char *kafka_prop[] = {"FEEDSENSE_KAFKA_SASL_PASSWORD=x", "FEEDSENSE_KAFKA_CONSUMER_SESSION_TIMEOUT_MS=7000",
+			      "FEEDSENSE_KAFKA_PRODUCER_LINGER_MS=20", NULL};
 	char *bad_value[] = {"FEEDSENSE_BROKER_PARTITIONS=0", NULL};
 	char *ignored[] = {"FEEDSENSE_LEXICONS=lexicons", "FEEDSENSE_BIN=bin/feedsense", "FEEDSENSE_TEST_SEED=7",
 			   "NOT_FEEDSENSE_X=1", "FEEDSENSE_LOG_LEVEL=debug", NULL};
@@ -428,8 +429,17 @@ static void test_env_errors(void **state)
 	assert_int_equal(fs_config_load_env(&st->cfg, misspelt, st->es, sizeof(st->es)), FS_ERR_PARSE);
 	assert_prefix(st->es, "FEEDSENSE_INPUT_TEXTFIELD: unknown variable");
 	assert_contains(st->es, "FEEDSENSE_INPUT_TEXT_FIELD");
-	assert_int_equal(fs_config_load_env(&st->cfg, kafka_prop, st->es, sizeof(st->es)), FS_ERR_PARSE);
-	assert_contains(st->es, "use -X or the file");
+	/* librdkafka properties: lower case, '_' for '.', scoped by CONSUMER_/PRODUCER_ */
+	assert_int_equal(fs_config_load_env(&st->cfg, kafka_prop, st->es, sizeof(st->es)), FS_OK);
+	assert_int_equal(st->cfg.nkprops, 3);
+	assert_string_equal(st->cfg.kprops[0].name, "sasl.password");
+	assert_string_equal(st->cfg.kprops[0].value, "x");
+	assert_int_equal(st->cfg.kprops[0].scope, 0);
+	assert_string_equal(st->cfg.kprops[0].origin, "FEEDSENSE_KAFKA_SASL_PASSWORD");
+	assert_string_equal(st->cfg.kprops[1].name, "session.timeout.ms");
+	assert_int_equal(st->cfg.kprops[1].scope, 1);
+	assert_string_equal(st->cfg.kprops[2].name, "linger.ms");
+	assert_int_equal(st->cfg.kprops[2].scope, 2);
 	assert_int_equal(fs_config_load_env(&st->cfg, bad_value, st->es, sizeof(st->es)), FS_ERR_PARSE);
 	assert_prefix(st->es, "FEEDSENSE_BROKER_PARTITIONS: broker.partitions: 0 is out of bounds");
 
