@@ -111,6 +111,7 @@ struct runner {
 	retry_t *retries;
 	/* counters */
 	atomic_ulong consumed, scored, alerts, dlq, acked, produce_failures, retried;
+	atomic_ulong rule_limits; /* rules skipped at a PCRE2 limit, over all messages */
 	atomic_long lag;
 	/* latency from consumption to the last acknowledged output */
 	atomic_ulong lat[LAT_BUCKETS];
@@ -448,6 +449,9 @@ static void process(worker_t *w, job_t *job)
 	}
 	produce(r, r->t_scored, msg->key, msg->key_len, w->out.p, w->out.len, copy_headers(msg), job);
 	atomic_fetch_add(&r->scored, 1);
+	if (res->limit_hits) {
+		atomic_fetch_add(&r->rule_limits, res->limit_hits);
+	}
 	if (r->t_alerts && wants_alert(r, res, &why)) {
 		rd_kafka_headers_t *hdrs = copy_headers(msg);
 		rd_kafka_header_add(hdrs, "feedsense.alert.reason", -1, why, -1);
@@ -946,10 +950,10 @@ static void summary(runner_t *r, double *last_t, unsigned long *last_in, unsigne
 
 	fs_log(FS_LOG_INFO, "summary",
 	       "in %.0f msg/s, out %.0f msg/s | consumed %lu, scored %lu, alerts %lu, dlq %lu | in flight %zu, lag %ld, "
-	       "retried %lu",
+	       "retried %lu, rule limit hits %lu",
 	       dt > 0 ? (double)(in - *last_in) / dt : 0.0, dt > 0 ? (double)(out - *last_out) / dt : 0.0, in,
 	       atomic_load(&r->scored), atomic_load(&r->alerts), atomic_load(&r->dlq), fs_offsets_inflight(r->offs),
-	       atomic_load(&r->lag), atomic_load(&r->retried));
+	       atomic_load(&r->lag), atomic_load(&r->retried), atomic_load(&r->rule_limits));
 	*last_t = t;
 	*last_in = in;
 	*last_out = out;
@@ -967,9 +971,9 @@ static void report(runner_t *r)
 	getrusage(RUSAGE_SELF, &ru);
 	fs_log(FS_LOG_INFO, "summary",
 	       "total: %lu messages in %.2f s: %.0f msg/s; latency (consume to acknowledged output) p50 %.1f ms, "
-	       "p99 %.1f ms; peak RSS %.1f MB",
+	       "p99 %.1f ms; peak RSS %.1f MB; rule limit hits %lu",
 	       n, dt, dt > 0 ? (double)n / dt : 0.0, lat_percentile(r, 0.50), lat_percentile(r, 0.99),
-	       (double)ru.ru_maxrss / 1024.0);
+	       (double)ru.ru_maxrss / 1024.0, atomic_load(&r->rule_limits));
 }
 
 static uint32_t flag_mask(const fs_engine_t *engine, const char *list)
