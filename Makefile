@@ -113,11 +113,14 @@ unit: $(BIN) $(UNIT_BIN)
 	if [ -n "$$failed" ]; then echo "unit tests failed:$$failed"; exit 1; fi
 
 # CLI tests, then the streaming pipeline against the embedded broker (about
-# 5 minutes, bounded at 10); both always run, and either failing fails.
+# 5 minutes, bounded at 10), the hostile-input catalogue (about 1.5 minutes)
+# and the fault suite (about 5 minutes); all always run, and any failing fails.
 it: $(BIN)
 	@rc=0; \
 	FEEDSENSE_BIN=$(BIN) sh tests/it/run.sh || rc=1; \
 	FEEDSENSE_BIN=$(BIN) timeout -k 10 600 sh tests/it/pipeline.sh || rc=1; \
+	FEEDSENSE_BIN=$(BIN) timeout -k 10 300 sh tests/it/hostile.sh || rc=1; \
+	FEEDSENSE_BIN=$(BIN) timeout -k 10 480 sh tests/it/faults.sh || rc=1; \
 	exit $$rc
 
 eval-gate: $(BUILD)/tests/eval
