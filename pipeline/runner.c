@@ -322,12 +322,17 @@ static int keep_retry(runner_t *r, const char *topic, const void *key, size_t ke
 }
 
 /*
- * Produce one output for @p job. Takes ownership of @p hdrs. Blocks while
+ * Produce one output for @p job. Takes ownership of @p hdrs. Waits while
  * the producer queue is full. Returns 0, or -1 after a non-queue error (the
  * output is then handed to the retry list so nothing is dropped).
+ *
+ * Queue space comes back only when delivery reports are served. A worker
+ * (@p poller 0) blocks in librdkafka while the producer thread serves them;
+ * the thread that serves them (@p poller 1: retries) must never block, or it
+ * waits for itself for ever: it serves the reports while it waits instead.
  */
 static int produce(runner_t *r, rd_kafka_topic_t *rkt, const void *key, size_t key_len, const void *payload,
-		   size_t len, rd_kafka_headers_t *hdrs, job_t *job)
+		   size_t len, rd_kafka_headers_t *hdrs, job_t *job, int poller)
 {
 	rd_kafka_resp_err_t err;
 
@@ -335,12 +340,16 @@ static int produce(runner_t *r, rd_kafka_topic_t *rkt, const void *key, size_t k
 	for (;;) {
 		err = rd_kafka_producev(r->producer, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(key, key_len),
 					RD_KAFKA_V_VALUE((void *)payload, len), RD_KAFKA_V_HEADERS(hdrs),
-					RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_BLOCK),
+					RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY | (poller ? 0 : RD_KAFKA_MSG_F_BLOCK)),
 					RD_KAFKA_V_OPAQUE(job), RD_KAFKA_V_END);
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 			break;
 		}
-		usleep(1000);
+		if (poller) {
+			rd_kafka_poll(r->producer, 10);
+		} else {
+			usleep(1000);
+		}
 	}
 	if (!err) {
 		return 0;
@@ -383,7 +392,7 @@ static void dead_letter(runner_t *r, job_t *job, fs_err_t err, const char *errms
 	atomic_fetch_add(&r->dlq, 1);
 	fs_log(FS_LOG_DEBUG, MOD, "dead-letter %s [%d] @%lld: %s: %s", rd_kafka_topic_name(msg->rkt),
 	       (int)msg->partition, (long long)msg->offset, fs_err2class(err), errmsg);
-	produce(r, r->t_dlq, msg->key, msg->key_len, msg->payload, msg->len, hdrs, job);
+	produce(r, r->t_dlq, msg->key, msg->key_len, msg->payload, msg->len, hdrs, job, 0);
 }
 
 static int wants_alert(const runner_t *r, const fs_result_t *res, const char **why)
@@ -413,7 +422,7 @@ static void process(worker_t *w, job_t *job)
 	const char *why = NULL;
 
 	if (r->cfg->passthrough) {
-		produce(r, r->t_scored, msg->key, msg->key_len, msg->payload, msg->len, copy_headers(msg), job);
+		produce(r, r->t_scored, msg->key, msg->key_len, msg->payload, msg->len, copy_headers(msg), job, 0);
 		atomic_fetch_add(&r->scored, 1);
 		return;
 	}
@@ -447,7 +456,7 @@ static void process(worker_t *w, job_t *job)
 		dead_letter(r, job, FS_ERR_TOO_LARGE, errstr, SIZE_MAX);
 		return;
 	}
-	produce(r, r->t_scored, msg->key, msg->key_len, w->out.p, w->out.len, copy_headers(msg), job);
+	produce(r, r->t_scored, msg->key, msg->key_len, w->out.p, w->out.len, copy_headers(msg), job, 0);
 	atomic_fetch_add(&r->scored, 1);
 	if (res->limit_hits) {
 		atomic_fetch_add(&r->rule_limits, res->limit_hits);
@@ -455,7 +464,7 @@ static void process(worker_t *w, job_t *job)
 	if (r->t_alerts && wants_alert(r, res, &why)) {
 		rd_kafka_headers_t *hdrs = copy_headers(msg);
 		rd_kafka_header_add(hdrs, "feedsense.alert.reason", -1, why, -1);
-		produce(r, r->t_alerts, msg->key, msg->key_len, w->out.p, w->out.len, hdrs, job);
+		produce(r, r->t_alerts, msg->key, msg->key_len, w->out.p, w->out.len, hdrs, job, 0);
 		atomic_fetch_add(&r->alerts, 1);
 	}
 }
@@ -577,7 +586,7 @@ static int run_retries(runner_t *r)
 		rt->hdrs = NULL;
 		atomic_fetch_add(&r->retried, 1);
 		/* produce() takes a new share; release the failed one afterwards */
-		produce(r, rkt, rt->key, rt->key_len, rt->payload, rt->len, hdrs, rt->job);
+		produce(r, rkt, rt->key, rt->key_len, rt->payload, rt->len, hdrs, rt->job, 1);
 		job_release(rt->job);
 		retry_free(rt);
 	}
