@@ -52,14 +52,15 @@ begin 1 "broker down for 30 s mid-stream"
 if start_broker --control; then
 	N=6000
 	gen o $N | cut -f 2 >"$T/in.ndjson"
-	start_run run1 -g outage
+	printf '[pipeline]\nsummary_interval_ms = 1000\n' >"$T/fs.ini"
+	start_run run1 -g outage -c "$T/fs.ini"
 	wait_log "$T/run1.log" "assigned [1-9]" 30 || bad "pipeline got partitions" "$(tail -5 "$T/run1.log")"
 	feed "$T/in.ndjson" 400 # 15 s of input: the outage starts after 3 s of it
 	wait_count feedback.scored 1000 60 || true
 	ctl "down 1"
-	before=$(consumed "$T/run1.log")
 	sleep 30
 	check "pipeline running through the outage" kill -0 $RUNPID
+	before=$(consumed "$T/run1.log")
 	ctl "up 1"
 	wait_exit $FEEDPID 100
 	eq "the input producer got through the outage" 0 $RC
@@ -181,6 +182,7 @@ RSS_BOUND_KB=262144 # 256 MiB: peak RSS of every run
 echo "    (seed $SEED: FEEDSENSE_FAULT_SEED=$SEED reproduces the kill timings)"
 # the sleeps before each kill, 0.2..2.0 s, from the seed
 awk -v s="$SEED" -v n="$CYCLES" 'BEGIN { srand(s); for (i = 0; i < n; i++) printf "%.1f\n", 0.2 + rand() * 1.8 }' >"$T/sleeps"
+printf '[pipeline]\nsummary_interval_ms = 1000\n' >"$T/fs.ini"
 if start_broker -t feedback:4,feedback.scored:16,feedback.alerts:8,feedback.dlq:4; then
 	N=30000
 	gen k $N | cut -f 2 >"$T/in.ndjson"
@@ -188,7 +190,7 @@ if start_broker -t feedback:4,feedback.scored:16,feedback.alerts:8,feedback.dlq:
 	i=0; maxrss=0; overs=""; assigned=0
 	while read -r s; do
 		i=$((i + 1))
-		start_run run$i -g crash
+		start_run run$i -g crash -c "$T/fs.ini"
 		# kill at a random point after the run got its partitions (or while
 		# it is still joining: the dead members before it hold them until
 		# their session times out)
@@ -200,7 +202,8 @@ if start_broker -t feedback:4,feedback.scored:16,feedback.alerts:8,feedback.dlq:
 		[ -n "$kb" ] || kb=0
 		[ "$kb" -gt $maxrss ] && maxrss=$kb
 		[ "$kb" -gt $RSS_BOUND_KB ] && overs="$overs run$i:${kb}kB"
-		printf '    (cycle %d: killed after %s s, %s consumed, VmHWM %d kB)\n' $i "$s" "$(consumed "$T/run$i.log")" "$kb"
+		c=$(consumed "$T/run$i.log")
+		printf '    (cycle %d: killed %s s after start or assignment, %s consumed, VmHWM %d kB)\n' $i "$s" "${c:-0}" "$kb"
 	done <"$T/sleeps"
 	eq "$CYCLES kill -9 cycles done" "$CYCLES" "$i"
 	if [ "$assigned" -gt 0 ]; then ok "kills landed while consuming ($assigned of $CYCLES runs had partitions)"; else
