@@ -119,6 +119,7 @@ it: $(BIN)
 	@rc=0; \
 	FEEDSENSE_BIN=$(BIN) sh tests/it/run.sh || rc=1; \
 	FEEDSENSE_BIN=$(BIN) timeout -k 10 600 sh tests/it/pipeline.sh || rc=1; \
+	FEEDSENSE_BIN=$(BIN) timeout -k 10 120 sh tests/it/security.sh || rc=1; \
 	FEEDSENSE_BIN=$(BIN) timeout -k 10 300 sh tests/it/hostile.sh || rc=1; \
 	FEEDSENSE_BIN=$(BIN) timeout -k 10 480 sh tests/it/faults.sh || rc=1; \
 	exit $$rc

@@ -107,6 +107,7 @@ struct runner {
 	atomic_int poll_stop;
 	atomic_int fatal;
 	int assigned_once; /* the rebalance callback assigned partitions at least once */
+	atomic_int working; /* the same, for the other threads */
 	pthread_mutex_t retry_mu;
 	retry_t *retries;
 	/* counters */
@@ -621,6 +622,20 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		*r->stop = 1;
 		return;
 	}
+	/* a TLS or SASL failure before the pipeline ever worked is a configuration
+	 * error, not an outage: retrying would hang for ever, so stop with it */
+	if (!atomic_load(&r->working) &&
+	    (err == RD_KAFKA_RESP_ERR__SSL || err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+	     (err == RD_KAFKA_RESP_ERR__TRANSPORT && (strstr(reason, "SSL") || strstr(reason, "SASL"))))) {
+		if (!atomic_exchange(&r->fatal, 1)) {
+			fs_log(FS_LOG_ERROR, MOD,
+			       "cannot connect to the Kafka cluster: %s (check security.protocol and the ssl.* and "
+			       "sasl.* properties)",
+			       reason);
+		}
+		*r->stop = 1;
+		return;
+	}
 	fs_log(err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? FS_LOG_WARN : FS_LOG_INFO, MOD, "%s: %s: %s",
 	       rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
@@ -732,6 +747,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		fs_log(FS_LOG_INFO, MOD, "assigned %d partition(s)", parts->cnt);
 		r->assigned_once = 1;
+		atomic_store(&r->working, 1);
 		if (cooperative) {
 			error = rd_kafka_incremental_assign(rk, parts);
 		} else {
