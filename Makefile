@@ -5,6 +5,9 @@
 #   make deps       install missing Debian packages (apt-get, when root)
 #   make test       deps + build + unit tests + integration tests + eval gate + fuzz smoke run
 #   make test-asan  the same tests under AddressSanitizer + UBSan
+#   make test-sanitizers  CI-sized: ASan+UBSan unit tests and an integration slice, then make valgrind
+#   make valgrind   memcheck of the unit tests, `feedsense score` and a short `feedsense run`
+#   make soak       SOAK_SECONDS (600) at 5,000 msg/s: RSS growth and message count
 #   make eval       accuracy on our labelled test split
 #   make bench      engine and `feedsense score` throughput
 #   make fuzz       libFuzzer targets (tests/fuzz), FUZZ_SECONDS each (60); FUZZ_TARGETS=score for one
@@ -48,7 +51,7 @@ UNIT_BIN  := $(UNIT:%=$(BUILD)/tests/test_%)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
 
 .PHONY: all deps run test unit it test-asan eval bench bench-pipeline clean install style-check check-lexicons valgrind \
-	fuzz fuzz-smoke
+	fuzz fuzz-smoke test-sanitizers soak
 
 # libFuzzer targets: clang with ASan + UBSan (any report aborts), the library
 # rebuilt with the same flags in its own directory. libclang-rt-14-dev
@@ -165,9 +168,36 @@ fuzz-smoke: $(FUZZ_BIN)
 check-lexicons: $(BIN)
 	$(BIN) lexicon check --lexicons lexicons
 
-valgrind: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do \
-		FEEDSENSE_LEXICONS=lexicons valgrind -q --error-exitcode=1 --leak-check=full $$t; done
+# valgrind memcheck of the unit tests, then of `feedsense score` and a short
+# `feedsense run` on the embedded broker (tests/it/memcheck.sh). Fails on any
+# error and on definite or indirect leaks. PCRE2 runs its interpreter here
+# (FEEDSENSE_TEST_NO_JIT): valgrind cannot follow JIT-generated code.
+VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	    --show-leak-kinds=definite,indirect --suppressions=tests/valgrind.supp
+valgrind: $(BIN) $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
+		FEEDSENSE_TEST_NO_JIT=1 FEEDSENSE_LEXICONS=lexicons $(VALGRIND) $$t >$(BUILD)/valgrind.log 2>&1 \
+		|| { cat $(BUILD)/valgrind.log; exit 1; }; done
+	@FEEDSENSE_BIN=$(BIN) timeout -k 10 600 sh tests/it/memcheck.sh
+
+# CI-sized memory checks: the unit tests under ASan + UBSan, a slice of the
+# integration tests on the ASan binary (pipeline tests SAN_IT_ONLY, the
+# security suite, the hostile-input catalogue), then make valgrind.
+SAN_IT_ONLY ?= 1 2 7
+test-sanitizers: deps
+	$(MAKE) SAN=1 unit
+	@rc=0; \
+	FEEDSENSE_BIN=build/asan/feedsense FEEDSENSE_TEST_ONLY="$(SAN_IT_ONLY)" timeout -k 10 600 sh tests/it/pipeline.sh || rc=1; \
+	FEEDSENSE_BIN=build/asan/feedsense timeout -k 10 120 sh tests/it/security.sh || rc=1; \
+	FEEDSENSE_BIN=build/asan/feedsense timeout -k 10 300 sh tests/it/hostile.sh || rc=1; \
+	exit $$rc
+	$(MAKE) valgrind
+
+# The pipeline at a steady load on the embedded broker (tests/soak/soak.sh):
+# SOAK_SECONDS (600) at SOAK_RATE msg/s (5000); fails on RSS growth >= 5%
+# after warm-up or on any missing message.
+soak: $(BIN)
+	@FEEDSENSE_BIN=$(BIN) sh tests/soak/soak.sh
 
 style-check:
 	@command -v clang-format >/dev/null || { echo "style-check: clang-format not installed"; exit 1; }
