@@ -613,6 +613,7 @@ static void *poll_main(void *arg)
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	runner_t *r = opaque;
+	const char *why;
 	char buf[512];
 
 	if (err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -623,10 +624,14 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		return;
 	}
 	/* a TLS or SASL failure before the pipeline ever worked is a configuration
-	 * error, not an outage: retrying would hang for ever, so stop with it */
+	 * error, not an outage: retrying would hang for ever, so stop with it
+	 * (transport reasons read "proto://host:port/id: why", searched past the
+	 * broker name) */
+	why = strstr(reason, ": ");
+	why = why ? why : reason;
 	if (!atomic_load(&r->working) &&
 	    (err == RD_KAFKA_RESP_ERR__SSL || err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
-	     (err == RD_KAFKA_RESP_ERR__TRANSPORT && (strstr(reason, "SSL") || strstr(reason, "SASL"))))) {
+	     (err == RD_KAFKA_RESP_ERR__TRANSPORT && (strstr(why, "SSL") || strstr(why, "SASL"))))) {
 		if (!atomic_exchange(&r->fatal, 1)) {
 			fs_log(FS_LOG_ERROR, MOD,
 			       "cannot connect to the Kafka cluster: %s (check security.protocol and the ssl.* and "
