@@ -3,7 +3,7 @@
 #   make            build bin/feedsense
 #   make run        deps + build + live demo over the embedded broker
 #   make deps       install missing Debian packages (apt-get, when root)
-#   make test       deps + build + unit tests + integration tests + eval gate + fuzz smoke run
+#   make test       deps + build + unit + integration tests + eval gate + fuzz smoke run + test-sanitizers
 #   make test-asan  the same tests under AddressSanitizer + UBSan
 #   make test-sanitizers  CI-sized: ASan+UBSan unit tests and an integration slice, then make valgrind
 #   make valgrind   memcheck of the unit tests, `feedsense score` and a short `feedsense run`
@@ -107,9 +107,10 @@ run: deps
 	$(MAKE) $(BIN)
 	@sh deploy/demo/run.sh $(BIN)
 
-# Unit tests, then integration tests, then the accuracy gate, then a short fuzzing run.
+# Unit tests, then integration tests, then the accuracy gate, then a short
+# fuzzing run, then the CI-sized sanitizer and valgrind checks.
 test: deps
-	$(MAKE) unit it eval-gate fuzz-smoke
+	$(MAKE) unit it eval-gate fuzz-smoke test-sanitizers
 
 unit: $(BIN) $(UNIT_BIN)
 	@failed=""; for t in $(UNIT_BIN); do echo "== $$t"; FEEDSENSE_LEXICONS=lexicons $$t || failed="$$failed $$t"; done; \
@@ -180,9 +181,10 @@ valgrind: $(BIN) $(UNIT_BIN)
 		|| { cat $(BUILD)/valgrind.log; exit 1; }; done
 	@FEEDSENSE_BIN=$(BIN) timeout -k 10 600 sh tests/it/memcheck.sh
 
-# CI-sized memory checks: the unit tests under ASan + UBSan, a slice of the
-# integration tests on the ASan binary (pipeline tests SAN_IT_ONLY, the
-# security suite, the hostile-input catalogue), then make valgrind.
+# CI-sized memory checks (part of make test; about 6 minutes on 2 shared
+# cores): the unit tests under ASan + UBSan, a slice of the integration tests
+# on the ASan binary (pipeline tests SAN_IT_ONLY, the security suite, the
+# hostile-input catalogue), then make valgrind.
 SAN_IT_ONLY ?= 1 2 7
 test-sanitizers: deps
 	$(MAKE) SAN=1 unit

@@ -107,7 +107,8 @@ struct runner {
 	atomic_int poll_stop;
 	atomic_int fatal;
 	int assigned_once; /* the rebalance callback assigned partitions at least once */
-	atomic_int working; /* the same, for the other threads */
+	/* the same, for the other threads */
+	atomic_int working;
 	pthread_mutex_t retry_mu;
 	retry_t *retries;
 	/* counters */
