@@ -219,7 +219,11 @@ if start_broker -t feedback:4,feedback.scored:16,feedback.alerts:8,feedback.dlq:
 	eq "the final run exits 0 on SIGTERM" 0 $RC
 	all_ids k $N "kill -9 x $CYCLES"
 	eq "every run's peak RSS under $((RSS_BOUND_KB / 1024)) MiB (max $((maxrss / 1024)) MiB)" "" "$overs"
-	if [ $DUPS -lt $N ]; then ok "duplicates bounded ($DUPS < $N)"; else bad "duplicates bounded" "$DUPS duplicates"; fi
+	# a killed run re-reads what it consumed since its last commit (auto-commit,
+	# 1 s): a run that catches up on the backlog and dies before committing
+	# repeats most of it. Commits that never land would repeat the whole
+	# backlog once per run that had partitions: far above 2N
+	if [ $DUPS -lt $((2 * N)) ]; then ok "duplicates bounded ($DUPS < 2 x $N)"; else bad "duplicates bounded" "$DUPS duplicates"; fi
 fi
 end
 fi
