@@ -3,8 +3,12 @@
 #   make            build bin/feedsense
 #   make run        deps + build + live demo over the embedded broker
 #   make deps       install missing Debian packages (apt-get, when root)
-#   make test       deps + build + unit tests + integration tests + eval gate + fuzz smoke run + deploy checks
+#   make test       deps + build + unit + integration tests (embedded broker, then real Kafka) + eval gate
+#                   + fuzz smoke run + deploy checks + test-sanitizers
 #   make test-asan  the same tests under AddressSanitizer + UBSan
+#   make test-sanitizers  CI-sized: ASan+UBSan unit tests and an integration slice, then make valgrind
+#   make valgrind   memcheck of the unit tests, `feedsense score` and a short `feedsense run`
+#   make soak       SOAK_SECONDS (600) at 5,000 msg/s: RSS growth and message count
 #   make eval       accuracy on our labelled test split
 #   make bench      engine and `feedsense score` throughput
 #   make fuzz       libFuzzer targets (tests/fuzz), FUZZ_SECONDS each (60); FUZZ_TARGETS=score for one
@@ -53,7 +57,7 @@ UNIT_BIN  := $(UNIT:%=$(BUILD)/tests/test_%)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
 
 .PHONY: all deps run test unit it test-asan eval bench bench-pipeline clean install style-check check-lexicons valgrind \
-	fuzz fuzz-smoke check-deploy kafka-up kafka-down it-kafka
+	fuzz fuzz-smoke check-deploy kafka-up kafka-down it-kafka test-sanitizers soak
 
 # libFuzzer targets: clang with ASan + UBSan (any report aborts), the library
 # rebuilt with the same flags in its own directory. libclang-rt-14-dev
@@ -109,18 +113,21 @@ run: deps
 	$(MAKE) $(BIN)
 	@sh deploy/demo/run.sh $(BIN)
 
-# Unit tests, then integration tests, then the accuracy gate, then a short fuzzing run, then the deploy/ checks.
+# Unit tests, integration tests (embedded broker, then real Kafka), the
+# accuracy gate, a short fuzzing run, the deploy/ checks, then the CI-sized
+# sanitizer and valgrind checks.
 test: deps
-	$(MAKE) unit it it-kafka eval-gate fuzz-smoke check-deploy
+	$(MAKE) unit it it-kafka eval-gate fuzz-smoke check-deploy test-sanitizers
 
 unit: $(BIN) $(UNIT_BIN)
 	@failed=""; for t in $(UNIT_BIN); do echo "== $$t"; FEEDSENSE_LEXICONS=lexicons $$t || failed="$$failed $$t"; done; \
 	if [ -n "$$failed" ]; then echo "unit tests failed:$$failed"; exit 1; fi
 
 # CLI tests, then the streaming pipeline against the embedded broker (about
-# 5 minutes, bounded at 10), then live reload, the metrics endpoint and the
-# window alerter (about a minute each, bounded at 5); all always run, and any
-# failing fails.
+# 5 minutes, bounded at 10), then live reload, the metrics endpoint, the
+# window alerter (about a minute each, bounded at 5), the security checks, the
+# hostile-input catalogue (about 1.5 minutes) and the fault suite (about 5
+# minutes); all always run, and any failing fails.
 it: $(BIN)
 	@rc=0; \
 	FEEDSENSE_BIN=$(BIN) sh tests/it/run.sh || rc=1; \
@@ -128,6 +135,9 @@ it: $(BIN)
 	FEEDSENSE_BIN=$(BIN) timeout -k 10 300 sh tests/it/reload.sh || rc=1; \
 	FEEDSENSE_BIN=$(BIN) timeout -k 10 300 sh tests/it/metrics.sh || rc=1; \
 	FEEDSENSE_BIN=$(BIN) timeout -k 10 300 sh tests/it/windows.sh || rc=1; \
+	FEEDSENSE_BIN=$(BIN) timeout -k 10 120 sh tests/it/security.sh || rc=1; \
+	FEEDSENSE_BIN=$(BIN) timeout -k 10 300 sh tests/it/hostile.sh || rc=1; \
+	FEEDSENSE_BIN=$(BIN) timeout -k 10 480 sh tests/it/faults.sh || rc=1; \
 	exit $$rc
 
 # Real Apache Kafka 4 (KRaft) started by tests/kafka/kafka.sh from jars cached
@@ -192,9 +202,37 @@ check-deploy: $(BIN)
 check-lexicons: $(BIN)
 	$(BIN) lexicon check --lexicons lexicons
 
-valgrind: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do \
-		FEEDSENSE_LEXICONS=lexicons valgrind -q --error-exitcode=1 --leak-check=full $$t; done
+# valgrind memcheck of the unit tests, then of `feedsense score` and a short
+# `feedsense run` on the embedded broker (tests/it/memcheck.sh). Fails on any
+# error and on definite or indirect leaks. PCRE2 runs its interpreter here
+# (FEEDSENSE_TEST_NO_JIT): valgrind cannot follow JIT-generated code.
+VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	    --show-leak-kinds=definite,indirect --suppressions=tests/valgrind.supp
+valgrind: $(BIN) $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
+		FEEDSENSE_TEST_NO_JIT=1 FEEDSENSE_LEXICONS=lexicons $(VALGRIND) $$t >$(BUILD)/valgrind.log 2>&1 \
+		|| { cat $(BUILD)/valgrind.log; exit 1; }; done
+	@FEEDSENSE_BIN=$(BIN) timeout -k 10 600 sh tests/it/memcheck.sh
+
+# CI-sized memory checks (part of make test; about 6 minutes on 2 shared
+# cores): the unit tests under ASan + UBSan, a slice of the integration tests
+# on the ASan binary (pipeline tests SAN_IT_ONLY, the security suite, the
+# hostile-input catalogue), then make valgrind.
+SAN_IT_ONLY ?= 1 2 7
+test-sanitizers: deps
+	$(MAKE) SAN=1 unit
+	@rc=0; \
+	FEEDSENSE_BIN=build/asan/feedsense FEEDSENSE_TEST_ONLY="$(SAN_IT_ONLY)" timeout -k 10 600 sh tests/it/pipeline.sh || rc=1; \
+	FEEDSENSE_BIN=build/asan/feedsense timeout -k 10 120 sh tests/it/security.sh || rc=1; \
+	FEEDSENSE_BIN=build/asan/feedsense timeout -k 10 300 sh tests/it/hostile.sh || rc=1; \
+	exit $$rc
+	$(MAKE) valgrind
+
+# The pipeline at a steady load on the embedded broker (tests/soak/soak.sh):
+# SOAK_SECONDS (600) at SOAK_RATE msg/s (5000); fails on RSS growth >= 5%
+# after warm-up or on any missing message.
+soak: $(BIN)
+	@FEEDSENSE_BIN=$(BIN) sh tests/soak/soak.sh
 
 style-check:
 	@command -v clang-format >/dev/null || { echo "style-check: clang-format not installed"; exit 1; }

@@ -88,7 +88,7 @@ fs_err_t fs_ingest_decode(fs_ingest_t *ing, const fs_ingest_opts_t *opts, const 
 {
 	const unsigned char *p = payload;
 	fs_err_t err;
-	size_t i;
+	size_t i, bom = 0;
 	int json;
 
 	memset(in, 0, sizeof(*in));
@@ -112,6 +112,14 @@ fs_err_t fs_ingest_decode(fs_ingest_t *ing, const fs_ingest_opts_t *opts, const 
 			return fs_seterr(errstr, errstr_size, FS_ERR_EMPTY, "empty message (after gzip)");
 		}
 	}
+	/* a UTF-8 byte order mark is no part of the content (RFC 8259 lets a JSON
+	 * reader ignore it): without this, auto format would take a BOM-prefixed
+	 * JSON object for plain text; error positions still count it */
+	if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
+		bom = 3;
+		p += bom;
+		len -= bom;
+	}
 	for (i = 0; i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'); i++) {
 	}
 	if (i == len) {
@@ -130,6 +138,9 @@ fs_err_t fs_ingest_decode(fs_ingest_t *ing, const fs_ingest_opts_t *opts, const 
 		err = fs_event_decode_plain((const char *)p, len, in, errpos, errstr, errstr_size);
 	}
 	if (err != FS_OK) {
+		if (*errpos != SIZE_MAX) {
+			*errpos += bom;
+		}
 		return err;
 	}
 	if (in->text_len > opts->max_text_bytes) {

@@ -112,10 +112,13 @@ struct runner {
 	atomic_int fatal;
 	int assigned_once; /* the rebalance callback assigned partitions at least once */
 	int cooperative;   /* the assignment strategy is cooperative-sticky (incremental rebalances) */
+	/* the same, for the other threads */
+	atomic_int working;
 	pthread_mutex_t retry_mu;
 	retry_t *retries;
 	/* counters */
 	atomic_ulong consumed, scored, alerts, dlq, acked, produce_failures, retried;
+	atomic_ulong rule_limits; /* rules skipped at a PCRE2 limit, over all messages */
 	atomic_long lag;
 	/* latency from consumption to the last acknowledged output */
 	atomic_ulong lat[LAT_BUCKETS];
@@ -327,12 +330,17 @@ static int keep_retry(runner_t *r, const char *topic, const void *key, size_t ke
 }
 
 /*
- * Produce one output for @p job. Takes ownership of @p hdrs. Blocks while
+ * Produce one output for @p job. Takes ownership of @p hdrs. Waits while
  * the producer queue is full. Returns 0, or -1 after a non-queue error (the
  * output is then handed to the retry list so nothing is dropped).
+ *
+ * Queue space comes back only when delivery reports are served. A worker
+ * (@p poller 0) blocks in librdkafka while the producer thread serves them;
+ * the thread that serves them (@p poller 1: retries) must never block, or it
+ * waits for itself for ever: it serves the reports while it waits instead.
  */
 static int produce(runner_t *r, rd_kafka_topic_t *rkt, const void *key, size_t key_len, const void *payload,
-		   size_t len, rd_kafka_headers_t *hdrs, job_t *job)
+		   size_t len, rd_kafka_headers_t *hdrs, job_t *job, int poller)
 {
 	rd_kafka_resp_err_t err;
 
@@ -340,12 +348,16 @@ static int produce(runner_t *r, rd_kafka_topic_t *rkt, const void *key, size_t k
 	for (;;) {
 		err = rd_kafka_producev(r->producer, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(key, key_len),
 					RD_KAFKA_V_VALUE((void *)payload, len), RD_KAFKA_V_HEADERS(hdrs),
-					RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_BLOCK),
+					RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY | (poller ? 0 : RD_KAFKA_MSG_F_BLOCK)),
 					RD_KAFKA_V_OPAQUE(job), RD_KAFKA_V_END);
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 			break;
 		}
-		usleep(1000);
+		if (poller) {
+			rd_kafka_poll(r->producer, 10);
+		} else {
+			usleep(1000);
+		}
 	}
 	if (!err) {
 		return 0;
@@ -388,7 +400,7 @@ static void dead_letter(runner_t *r, job_t *job, fs_err_t err, const char *errms
 	atomic_fetch_add(&r->dlq, 1);
 	fs_log(FS_LOG_DEBUG, MOD, "dead-letter %s [%d] @%lld: %s: %s", rd_kafka_topic_name(msg->rkt),
 	       (int)msg->partition, (long long)msg->offset, fs_err2class(err), errmsg);
-	produce(r, r->t_dlq, msg->key, msg->key_len, msg->payload, msg->len, hdrs, job);
+	produce(r, r->t_dlq, msg->key, msg->key_len, msg->payload, msg->len, hdrs, job, 0);
 }
 
 static int wants_alert(const runner_t *r, uint32_t alert_flags, const fs_result_t *res, const char **why)
@@ -418,7 +430,7 @@ static void process(worker_t *w, job_t *job)
 	const char *why = NULL;
 
 	if (r->cfg->passthrough) {
-		produce(r, r->t_scored, msg->key, msg->key_len, msg->payload, msg->len, copy_headers(msg), job);
+		produce(r, r->t_scored, msg->key, msg->key_len, msg->payload, msg->len, copy_headers(msg), job, 0);
 		atomic_fetch_add(&r->scored, 1);
 		return;
 	}
@@ -459,12 +471,15 @@ static void process(worker_t *w, job_t *job)
 		dead_letter(r, job, FS_ERR_TOO_LARGE, errstr, SIZE_MAX);
 		return;
 	}
-	produce(r, r->t_scored, msg->key, msg->key_len, w->out.p, w->out.len, copy_headers(msg), job);
+	produce(r, r->t_scored, msg->key, msg->key_len, w->out.p, w->out.len, copy_headers(msg), job, 0);
 	atomic_fetch_add(&r->scored, 1);
+	if (res->limit_hits) {
+		atomic_fetch_add(&r->rule_limits, res->limit_hits);
+	}
 	if (r->t_alerts && wants_alert(r, fs_reload_ref_alert_flags(w->use.ref), res, &why)) {
 		rd_kafka_headers_t *hdrs = copy_headers(msg);
 		rd_kafka_header_add(hdrs, "feedsense.alert.reason", -1, why, -1);
-		produce(r, r->t_alerts, msg->key, msg->key_len, w->out.p, w->out.len, hdrs, job);
+		produce(r, r->t_alerts, msg->key, msg->key_len, w->out.p, w->out.len, hdrs, job, 0);
 		atomic_fetch_add(&r->alerts, 1);
 	}
 }
@@ -591,7 +606,7 @@ static int run_retries(runner_t *r)
 		rt->hdrs = NULL;
 		atomic_fetch_add(&r->retried, 1);
 		/* produce() takes a new share; release the failed one afterwards */
-		produce(r, rkt, rt->key, rt->key_len, rt->payload, rt->len, hdrs, rt->job);
+		produce(r, rkt, rt->key, rt->key_len, rt->payload, rt->len, hdrs, rt->job, 1);
 		job_release(rt->job);
 		retry_free(rt);
 	}
@@ -618,6 +633,7 @@ static void *poll_main(void *arg)
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	runner_t *r = opaque;
+	const char *why;
 	char buf[512];
 
 	fs_metrics_kafka_error(r->metrics, err);
@@ -625,6 +641,24 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		rd_kafka_fatal_error(rk, buf, sizeof(buf));
 		fs_log(FS_LOG_ERROR, MOD, "fatal Kafka error in %s: %s", rd_kafka_name(rk), buf);
 		atomic_store(&r->fatal, 1);
+		*r->stop = 1;
+		return;
+	}
+	/* a TLS or SASL failure before the pipeline ever worked is a configuration
+	 * error, not an outage: retrying would hang for ever, so stop with it
+	 * (transport reasons read "proto://host:port/id: why", searched past the
+	 * broker name) */
+	why = strstr(reason, ": ");
+	why = why ? why : reason;
+	if (!atomic_load(&r->working) &&
+	    (err == RD_KAFKA_RESP_ERR__SSL || err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+	     (err == RD_KAFKA_RESP_ERR__TRANSPORT && (strstr(why, "SSL") || strstr(why, "SASL"))))) {
+		if (!atomic_exchange(&r->fatal, 1)) {
+			fs_log(FS_LOG_ERROR, MOD,
+			       "cannot connect to the Kafka cluster: %s (check security.protocol and the ssl.* and "
+			       "sasl.* properties)",
+			       reason);
+		}
 		*r->stop = 1;
 		return;
 	}
@@ -753,6 +787,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		fs_log(FS_LOG_INFO, MOD, "assigned %d partition(s)", parts->cnt);
 		r->assigned_once = 1;
+		atomic_store(&r->working, 1);
 		if (cooperative) {
 			error = rd_kafka_incremental_assign(rk, parts);
 		} else {
@@ -1024,10 +1059,10 @@ static void summary(runner_t *r, double *last_t, unsigned long *last_in, unsigne
 
 	fs_log(FS_LOG_INFO, "summary",
 	       "in %.0f msg/s, out %.0f msg/s | consumed %lu, scored %lu, alerts %lu, dlq %lu | in flight %zu, lag %ld, "
-	       "retried %lu",
+	       "retried %lu, rule limit hits %lu",
 	       dt > 0 ? (double)(in - *last_in) / dt : 0.0, dt > 0 ? (double)(out - *last_out) / dt : 0.0, in,
 	       atomic_load(&r->scored), atomic_load(&r->alerts), atomic_load(&r->dlq), fs_offsets_inflight(r->offs),
-	       atomic_load(&r->lag), atomic_load(&r->retried));
+	       atomic_load(&r->lag), atomic_load(&r->retried), atomic_load(&r->rule_limits));
 	*last_t = t;
 	*last_in = in;
 	*last_out = out;
@@ -1045,9 +1080,9 @@ static void report(runner_t *r)
 	getrusage(RUSAGE_SELF, &ru);
 	fs_log(FS_LOG_INFO, "summary",
 	       "total: %lu messages in %.2f s: %.0f msg/s; latency (consume to acknowledged output) p50 %.1f ms, "
-	       "p99 %.1f ms; peak RSS %.1f MB",
+	       "p99 %.1f ms; peak RSS %.1f MB; rule limit hits %lu",
 	       n, dt, dt > 0 ? (double)n / dt : 0.0, lat_percentile(r, 0.50), lat_percentile(r, 0.99),
-	       (double)ru.ru_maxrss / 1024.0);
+	       (double)ru.ru_maxrss / 1024.0, atomic_load(&r->rule_limits));
 }
 
 /* Load the first engine; the reloader replaces it on SIGHUP or, with

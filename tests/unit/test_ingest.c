@@ -10,7 +10,8 @@
  * trailing-garbage gzip, a gzip bomb (10 MB of zeros against a 1 MB limit:
  * refused quickly with bounded memory), the inflated-size limit at its
  * exact boundary, gzip inflating to nothing, JSON whose text is only
- * spaces, and reuse of one fs_ingest_t across many payloads.
+ * spaces, a leading UTF-8 byte order mark, and reuse of one fs_ingest_t
+ * across many payloads.
  */
 #include <time.h>
 #include <unistd.h>
@@ -253,6 +254,37 @@ static void test_json_auto(void **state)
 	assert_int_equal(dec_str(&ing, &o, "{\"text\": \"x\",", &in, &errpos), FS_ERR_JSON);
 	assert_true(errpos != SIZE_MAX);
 	assert_true(errpos <= strlen("{\"text\": \"x\","));
+	fs_event_in_clear(&in);
+	fs_ingest_free(&ing);
+}
+
+/* Regression: a UTF-8 byte order mark before a JSON object made the auto
+ * format take the object for plain text (its id lost, the JSON scored as
+ * prose). The BOM is skipped; error positions still count it. */
+static void test_bom(void **state)
+{
+	fs_ingest_t ing;
+	fs_ingest_opts_t o;
+	fs_event_in_t in;
+	size_t errpos;
+
+	(void)state;
+	fs_ingest_init(&ing);
+	opts_default(&o);
+	assert_int_equal(dec_str(&ing, &o, "\xEF\xBB\xBF{\"id\":\"b1\",\"text\":\"awful\"}", &in, &errpos), FS_OK);
+	assert_non_null(in.root);
+	assert_true(tu_streq_n(in.id, in.id_len, "b1"));
+	assert_true(tu_streq_n(in.text, in.text_len, "awful"));
+	fs_event_in_clear(&in);
+	/* plain text: the BOM is not part of the text */
+	assert_int_equal(dec_str(&ing, &o, "\xEF\xBB\xBFslow refund", &in, &errpos), FS_OK);
+	assert_true(tu_streq_n(in.text, in.text_len, "slow refund"));
+	fs_event_in_clear(&in);
+	/* a BOM alone is an empty message; positions count the BOM */
+	assert_int_equal(dec_str(&ing, &o, "\xEF\xBB\xBF", &in, &errpos), FS_ERR_EMPTY);
+	fs_event_in_clear(&in);
+	assert_int_equal(dec_str(&ing, &o, "\xEF\xBB\xBFnice\xFFproduct", &in, &errpos), FS_ERR_UTF8);
+	assert_int_equal(errpos, 7);
 	fs_event_in_clear(&in);
 	fs_ingest_free(&ing);
 }
@@ -967,6 +999,7 @@ int main(void)
 		cmocka_unit_test(test_whitespace_only),
 		cmocka_unit_test(test_plain_auto),
 		cmocka_unit_test(test_json_auto),
+		cmocka_unit_test(test_bom),
 		cmocka_unit_test(test_format_json),
 		cmocka_unit_test(test_format_plain),
 		cmocka_unit_test(test_invalid_utf8),

@@ -178,6 +178,22 @@ static void test_error_empty_match(void **state)
 	assert_int_equal(fs_rules_check_pattern("a+", st->es, sizeof(st->es)), FS_OK);
 }
 
+/* Rules only match: a callout is refused at load with file:line. */
+static void test_error_callout(void **state)
+{
+	rstate_t *st = *state;
+
+	assert_int_equal(load(st, "[ok]\npattern = abc\nvalence = 1\n[r]\nvalence = -1\npattern = a(?C1)b\n"),
+			 FS_ERR_REGEX);
+	assert_prefix(st->es, "rules.conf:6:");
+	assert_non_null(strstr(st->es, "callouts"));
+	assert_int_equal(fs_rules_check_pattern("x(?C\"run me\")y", st->es, sizeof(st->es)), FS_ERR_REGEX);
+	assert_int_equal(fs_rules_check_pattern("(?C)zz", st->es, sizeof(st->es)), FS_ERR_REGEX);
+	/* "(?C" inside a character class or escaped is no callout */
+	assert_int_equal(fs_rules_check_pattern("[(?C]x", st->es, sizeof(st->es)), FS_OK);
+	assert_int_equal(fs_rules_check_pattern("\\(\\?C1\\)", st->es, sizeof(st->es)), FS_OK);
+}
+
 static void test_error_unknown_category(void **state)
 {
 	rstate_t *st = *state;
@@ -650,6 +666,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_always_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_error_bad_regex, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_error_empty_match, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_error_callout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_error_unknown_category, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_error_unknown_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_error_no_action, setup, teardown),
