@@ -1099,7 +1099,7 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop)
 	double last_summary = now_s(), last_txn = now_s();
 	unsigned long last_in = 0, last_out = 0;
 	char errstr[512];
-	int i, status = 1;
+	int i, status = 1, joined = 0;
 	long ncores = sysconf(_SC_NPROCESSORS_ONLN);
 
 	memset(r, 0, sizeof(*r));
@@ -1278,6 +1278,11 @@ out:
 		if (!r->eos && !atomic_load(&r->fatal)) {
 			commit_sync(r);
 		}
+		{
+			char *member = rd_kafka_memberid(r->consumer);
+			joined = member && *member;
+			rd_kafka_mem_free(r->consumer, member);
+		}
 		rd_kafka_consumer_close(r->consumer);
 		if (status == 0) {
 			summary(r, &last_summary, &last_in, &last_out);
@@ -1294,7 +1299,9 @@ out:
 		rd_kafka_topic_destroy(r->t_dlq);
 	}
 	if (r->consumer) {
-		if (!r->assigned_once && rd_kafka_version() < 0x020300ff) {
+		/* a consumer that never joined (refused credentials, say) is destroyed:
+		 * left alive, its threads would outlive the process's exit handlers */
+		if (!r->assigned_once && joined && rd_kafka_version() < 0x020300ff) {
 			/* librdkafka < 2.3.0 aborts destroying a cooperative-sticky member
 			 * that joined but never got its first assignment (librdkafka #4312):
 			 * the consumer is closed; leave its memory to the exiting process */
