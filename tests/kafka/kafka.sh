@@ -245,6 +245,8 @@ up() {
 		[ $security = 1 ] && sasl="$sasl${sasl:+,}127.0.0.1:$(port $n 3)"
 	done
 	cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c 1-22)
+	# a leading '-' would read as an option of StorageTool (1 time in 64)
+	case $cluster_id in -*) cluster_id=A${cluster_id#?} ;; esac
 	user="" password="" scram=""
 	if [ $security = 1 ]; then
 		gen_tls
