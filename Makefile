@@ -144,7 +144,7 @@ it-kafka: $(BIN)
 # cluster of its own in build/kafka-tests-SUITE): consumer groups, exactly-once,
 # broker faults, volume with every codec, SASL_SSL. KAFKA_VOLUME_MESSAGES sets
 # the volume (KAFKA_TEST_VOLUME here; the suite alone defaults to 10,000,000).
-KAFKA_TEST_VOLUME ?= 400000
+KAFKA_TEST_VOLUME ?= 1000000
 KAFKA_SUITES      ?= groups eos faults volume security
 test-kafka: $(BIN)
 	@sh tests/kafka/kafka.sh fetch >/dev/null
