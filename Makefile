@@ -18,6 +18,7 @@
 #   make kafka-up   a real Apache Kafka on loopback (NODES=3, SECURITY=1); prints its bootstrap last
 #   make kafka-down stop it and remove its state (build/kafka)
 #   make it-kafka   the pipeline integration suite against real Apache Kafka (part of `make test`)
+#   make test-kafka groups, exactly-once, broker faults, volume and SASL_SSL on real Kafka (part of `make test`)
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
@@ -57,7 +58,7 @@ UNIT_BIN  := $(UNIT:%=$(BUILD)/tests/test_%)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
 
 .PHONY: all deps run test unit it test-asan eval bench bench-pipeline clean install style-check check-lexicons valgrind \
-	fuzz fuzz-smoke check-deploy kafka-up kafka-down it-kafka test-sanitizers soak
+	fuzz fuzz-smoke check-deploy kafka-up kafka-down it-kafka test-kafka test-sanitizers soak
 
 # libFuzzer targets: clang with ASan + UBSan (any report aborts), the library
 # rebuilt with the same flags in its own directory. libclang-rt-14-dev
@@ -117,7 +118,7 @@ run: deps
 # accuracy gate, a short fuzzing run, the deploy/ checks, then the CI-sized
 # sanitizer and valgrind checks.
 test: deps
-	$(MAKE) unit it it-kafka eval-gate fuzz-smoke check-deploy test-sanitizers
+	$(MAKE) unit it it-kafka test-kafka eval-gate fuzz-smoke check-deploy test-sanitizers
 
 unit: $(BIN) $(UNIT_BIN)
 	@failed=""; for t in $(UNIT_BIN); do echo "== $$t"; FEEDSENSE_LEXICONS=lexicons $$t || failed="$$failed $$t"; done; \
@@ -141,7 +142,7 @@ it: $(BIN)
 	exit $$rc
 
 # Real Apache Kafka 4 (KRaft) started by tests/kafka/kafka.sh from jars cached
-# outside the tree (FEEDSENSE_KAFKA_CACHE); state in FEEDSENSE_KAFKA_DIR (build/kafka).
+# outside the tree (FEEDSENSE_TEST_KAFKA_CACHE); state in FEEDSENSE_TEST_KAFKA_DIR (build/kafka).
 NODES     ?= 1
 SECURITY  ?=
 kafka-up:
@@ -155,6 +156,19 @@ kafka-down:
 it-kafka: $(BIN)
 	@sh tests/kafka/kafka.sh fetch >/dev/null
 	@FEEDSENSE_BIN=$(BIN) FEEDSENSE_TEST_BROKER=kafka timeout -k 10 1200 sh tests/it/pipeline.sh
+
+# What only a real Kafka cluster can answer (tests/kafka/*.sh, each on a
+# cluster of its own in build/kafka-tests-SUITE): consumer groups, exactly-once,
+# broker faults, volume with every codec, SASL_SSL. KAFKA_VOLUME_MESSAGES sets
+# the volume (KAFKA_TEST_VOLUME here; the suite alone defaults to 10,000,000).
+KAFKA_TEST_VOLUME ?= 1000000
+KAFKA_SUITES      ?= groups eos faults volume security
+test-kafka: $(BIN)
+	@sh tests/kafka/kafka.sh fetch >/dev/null
+	@rc=0; t0=$$(date +%s); for s in $(KAFKA_SUITES); do \
+		FEEDSENSE_BIN=$(BIN) KAFKA_VOLUME_MESSAGES=$${KAFKA_VOLUME_MESSAGES:-$(KAFKA_TEST_VOLUME)} \
+			timeout -k 10 1200 sh tests/kafka/$$s.sh || rc=1; \
+	done; echo "test-kafka: $$(($$(date +%s) - t0)) s"; exit $$rc
 
 eval-gate: $(BUILD)/tests/eval
 	$(BUILD)/tests/eval --lexicons lexicons --gate tests/data/eval-gate.txt tests/data/corpus/*.jsonl
@@ -172,7 +186,7 @@ bench: $(BIN) $(BUILD)/tests/bench
 	@sh tests/bench/bench.sh $(BUILD)/tests/bench $(BIN)
 
 bench-pipeline: $(BIN) $(BUILD)/tests/bench
-	@sh tests/bench/pipeline.sh $(BUILD)/tests/bench $(BIN) $(or $(MESSAGES),1000000)
+	@BROKER=$(or $(BROKER),embedded) sh tests/bench/pipeline.sh $(BUILD)/tests/bench $(BIN) $(or $(MESSAGES),1000000)
 
 $(FUZZ_BUILD)/obj/%.o: pipeline/%.c $(wildcard include/feedsense/*.h)
 	@mkdir -p $(dir $@)

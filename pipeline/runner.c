@@ -41,7 +41,7 @@
 #include "feedsense/score.h"
 
 #define CONSUME_BATCH 1024
-#define CONSUME_WAIT_MS 10 /* a batch waits at most this long to fill: the latency floor */
+#define CONSUME_WAIT_MS 10 /* a poll waits at most this long for a batch's first message */
 #define LAT_BUCKETS 2000
 #define MAX_USER_LEXICONS 16
 #define MOD "run"
@@ -644,20 +644,23 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		*r->stop = 1;
 		return;
 	}
-	/* a TLS or SASL failure before the pipeline ever worked is a configuration
-	 * error, not an outage: retrying would hang for ever, so stop with it
-	 * (transport reasons read "proto://host:port/id: why", searched past the
-	 * broker name) */
+	/* refused credentials or an untrusted broker certificate, at any time,
+	 * and any TLS or SASL failure before the pipeline ever worked, are
+	 * configuration errors, not outages: librdkafka would retry for ever and
+	 * no retry can succeed, so stop with the error (transport reasons read
+	 * "proto://host:port/id: why", searched past the broker name) */
 	why = strstr(reason, ": ");
 	why = why ? why : reason;
-	if (!atomic_load(&r->working) &&
-	    (err == RD_KAFKA_RESP_ERR__SSL || err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
-	     (err == RD_KAFKA_RESP_ERR__TRANSPORT && (strstr(why, "SSL") || strstr(why, "SASL"))))) {
+	if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+	    (err == RD_KAFKA_RESP_ERR__SSL && strstr(reason, "certificate verify failed")) ||
+	    (!atomic_load(&r->working) &&
+	     (err == RD_KAFKA_RESP_ERR__SSL ||
+	      (err == RD_KAFKA_RESP_ERR__TRANSPORT && (strstr(why, "SSL") || strstr(why, "SASL")))))) {
 		if (!atomic_exchange(&r->fatal, 1)) {
 			fs_log(FS_LOG_ERROR, MOD,
-			       "cannot connect to the Kafka cluster: %s (check security.protocol and the ssl.* and "
-			       "sasl.* properties)",
-			       reason);
+			       "cannot connect to the Kafka cluster: %s: %s: %s: stopping (check security.protocol and "
+			       "the ssl.* and sasl.* properties)",
+			       rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 		}
 		*r->stop = 1;
 		return;
@@ -909,35 +912,6 @@ static void eos_commit(runner_t *r)
 /* ------------------------------------------------------------------ */
 /* setup                                                               */
 
-/*
- * Up to @p max consumed messages into @p msgs, waiting at most @p timeout_ms
- * for the first. librdkafka before 2.1.0 skips messages in
- * rd_kafka_consume_batch_queue() when a partition is paused and resumed,
- * which a cooperative rebalance does to the partitions a member keeps: the
- * batch advances the partition's position over messages it then drops as
- * outdated (librdkafka #4208; seen on Apache Kafka 4 as a few messages lost
- * per hand-over, tests/it/pipeline.sh test 4 with FEEDSENSE_TEST_BROKER=kafka).
- * There, one message at a time through rd_kafka_consumer_poll(), which
- * checks a message is current before it moves the position.
- */
-static ssize_t consume_batch(runner_t *r, rd_kafka_queue_t *cq, int timeout_ms, rd_kafka_message_t **msgs,
-			     size_t max)
-{
-	ssize_t n = 0;
-
-	if (rd_kafka_version() >= 0x020100ff) {
-		return rd_kafka_consume_batch_queue(cq, timeout_ms, msgs, max);
-	}
-	while ((size_t)n < max) {
-		rd_kafka_message_t *msg = rd_kafka_consumer_poll(r->consumer, n ? 0 : timeout_ms);
-		if (!msg) {
-			break;
-		}
-		msgs[n++] = msg;
-	}
-	return n;
-}
-
 static int set(rd_kafka_conf_t *conf, const char *name, const char *value)
 {
 	char es[512];
@@ -1128,16 +1102,73 @@ static int load_engine(runner_t *r)
 	return 0;
 }
 
+/* Hand one consumed message to its partition's worker (always the same
+ * worker for a partition: the order of a partition is kept). */
+static void dispatch(runner_t *r, rd_kafka_message_t *msg)
+{
+	const fs_config_t *cfg = r->cfg;
+	job_t *job;
+	unsigned h;
+
+	if (cfg->max_messages > 0 && (int64_t)atomic_load(&r->consumed) >= cfg->max_messages) {
+		/* past the limit: left uncommitted for the next run */
+		rd_kafka_message_destroy(msg);
+		return;
+	}
+	if (msg->err) {
+		if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			fs_log(FS_LOG_WARN, MOD, "consumer: %s", rd_kafka_message_errstr(msg));
+		}
+		rd_kafka_message_destroy(msg);
+		return;
+	}
+	job = calloc(1, sizeof(*job));
+	if (!job) {
+		fs_log(FS_LOG_ERROR, MOD, "out of memory");
+		atomic_store(&r->fatal, 1);
+		rd_kafka_message_destroy(msg);
+		return;
+	}
+	job->msg = msg;
+	job->r = r;
+	job->t0_us = now_us();
+	job->ts_ms = rd_kafka_message_timestamp(msg, NULL);
+	if (!atomic_load(&r->first_us)) {
+		atomic_store(&r->first_us, job->t0_us);
+	}
+	atomic_init(&job->pending, 1);
+	if (!r->eos) {
+		job->pt = fs_offsets_partition(r->offs, rd_kafka_topic_name(msg->rkt), msg->partition);
+		job->seq = job->pt ? fs_ptrack_begin(job->pt, msg->offset) : UINT64_MAX;
+		if (job->seq == UINT64_MAX) {
+			fs_log(FS_LOG_ERROR, MOD, "out of memory");
+			atomic_store(&r->fatal, 1);
+			job->pt = NULL;
+		}
+	} else {
+		rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(
+			r->positions, rd_kafka_topic_name(msg->rkt), msg->partition);
+		if (!p) {
+			p = rd_kafka_topic_partition_list_add(r->positions, rd_kafka_topic_name(msg->rkt),
+							      msg->partition);
+		}
+		p->offset = msg->offset + 1;
+	}
+	atomic_fetch_add(&r->consumed, 1);
+	fs_metrics_consumed(r->metrics);
+	h = (unsigned)msg->partition * 2654435761u;
+	h ^= (unsigned)(uintptr_t)msg->rkt >> 4;
+	wqueue_push(&r->workers[h % (unsigned)r->nworkers].q, job);
+}
+
 int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
 	runner_t rr, *r = &rr;
 	const char *bootstraps = cfg->brokers;
-	rd_kafka_message_t *msgs[CONSUME_BATCH];
-	rd_kafka_queue_t *cq = NULL;
 	double last_summary = now_s(), last_txn = now_s();
 	unsigned long last_in = 0, last_out = 0;
 	char errstr[512];
-	int i, status = 1;
+	int i, status = 1, joined = 0;
 	long ncores = sysconf(_SC_NPROCESSORS_ONLN);
 
 	memset(r, 0, sizeof(*r));
@@ -1238,12 +1269,11 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 	fs_log(FS_LOG_INFO, MOD, "consuming %s as group %s with %d workers (%s); scored -> %s, alerts -> %s, dlq -> %s",
 	       cfg->input_topics, cfg->group, r->nworkers, r->eos ? "exactly-once" : "at-least-once", cfg->scored_topic,
 	       r->t_alerts ? cfg->alerts_topic : "(off)", cfg->dlq_topic);
-	cq = rd_kafka_queue_get_consumer(r->consumer);
 
 	while (!*stop && !atomic_load(&r->fatal)) {
-		ssize_t n = consume_batch(r, cq, CONSUME_WAIT_MS, msgs, CONSUME_BATCH);
-		ssize_t k;
+		rd_kafka_message_t *msg;
 		double t;
+		int n = 0;
 
 		if (r->reload_flag && *r->reload_flag) {
 			*r->reload_flag = 0;
@@ -1255,60 +1285,15 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 			fs_reload_stats(r->reload, &st);
 			fs_metrics_lexicon(r->metrics, st.version, st.reloads_ok, st.reloads_failed, st.reloads_unchanged);
 		}
-		for (k = 0; k < n; k++) {
-			rd_kafka_message_t *msg = msgs[k];
-			job_t *job;
-			unsigned h;
-
-			if (cfg->max_messages > 0 && (int64_t)atomic_load(&r->consumed) >= cfg->max_messages) {
-				/* past the limit: left uncommitted for the next run */
-				rd_kafka_message_destroy(msg);
-				continue;
-			}
-			if (msg->err) {
-				if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-					fs_log(FS_LOG_WARN, MOD, "consumer: %s", rd_kafka_message_errstr(msg));
-				}
-				rd_kafka_message_destroy(msg);
-				continue;
-			}
-			job = calloc(1, sizeof(*job));
-			if (!job) {
-				fs_log(FS_LOG_ERROR, MOD, "out of memory");
-				atomic_store(&r->fatal, 1);
-				rd_kafka_message_destroy(msg);
-				continue;
-			}
-			job->msg = msg;
-			job->r = r;
-			job->t0_us = now_us();
-			job->ts_ms = rd_kafka_message_timestamp(msg, NULL);
-			if (!atomic_load(&r->first_us)) {
-				atomic_store(&r->first_us, job->t0_us);
-			}
-			atomic_init(&job->pending, 1);
-			if (!r->eos) {
-				job->pt = fs_offsets_partition(r->offs, rd_kafka_topic_name(msg->rkt), msg->partition);
-				job->seq = job->pt ? fs_ptrack_begin(job->pt, msg->offset) : UINT64_MAX;
-				if (job->seq == UINT64_MAX) {
-					fs_log(FS_LOG_ERROR, MOD, "out of memory");
-					atomic_store(&r->fatal, 1);
-					job->pt = NULL;
-				}
-			} else {
-				rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(
-					r->positions, rd_kafka_topic_name(msg->rkt), msg->partition);
-				if (!p) {
-					p = rd_kafka_topic_partition_list_add(r->positions, rd_kafka_topic_name(msg->rkt),
-									      msg->partition);
-				}
-				p->offset = msg->offset + 1;
-			}
-			atomic_fetch_add(&r->consumed, 1);
-			fs_metrics_consumed(r->metrics);
-			h = (unsigned)msg->partition * 2654435761u;
-			h ^= (unsigned)(uintptr_t)msg->rkt >> 4;
-			wqueue_push(&r->workers[h % (unsigned)r->nworkers].q, job);
+		/* One message at a time, each dispatched before the next poll:
+		 * rd_kafka_consume_batch_queue() of librdkafka before 2.1.0 skips
+		 * offsets when a rebalance happens inside the call (lost messages,
+		 * found by tests/kafka/groups.sh), and a rebalance callback served
+		 * by the next poll must find every earlier message in flight. */
+		while (n < CONSUME_BATCH && !*stop &&
+		       (msg = rd_kafka_consumer_poll(r->consumer, n ? 0 : CONSUME_WAIT_MS))) {
+			dispatch(r, msg);
+			n++;
 		}
 		if (cfg->max_messages > 0 && (int64_t)atomic_load(&r->consumed) >= cfg->max_messages) {
 			fs_log(FS_LOG_INFO, MOD, "consumed %lld messages (pipeline.max_messages): stopping",
@@ -1377,8 +1362,10 @@ out:
 		if (!r->eos && !atomic_load(&r->fatal)) {
 			commit_sync(r);
 		}
-		if (cq) {
-			rd_kafka_queue_destroy(cq);
+		{
+			char *member = rd_kafka_memberid(r->consumer);
+			joined = member && *member;
+			rd_kafka_mem_free(r->consumer, member);
 		}
 		if (!r->assigned_once && rd_kafka_version() < 0x020300ff) {
 			/* librdkafka < 2.3.0: an assignment that arrives while the close
@@ -1405,7 +1392,10 @@ out:
 		rd_kafka_topic_destroy(r->t_dlq);
 	}
 	if (r->consumer) {
-		if (!r->assigned_once && rd_kafka_version() < 0x020300ff) {
+		/* a consumer refused by the cluster (credentials, certificate) never
+		 * joined and is destroyed: left alive, its threads would outlive the
+		 * process's exit handlers; one stopped while joining is not (below) */
+		if (!r->assigned_once && (joined || !atomic_load(&r->fatal)) && rd_kafka_version() < 0x020300ff) {
 			/* librdkafka < 2.3.0 aborts destroying a cooperative-sticky member
 			 * that joined but never got its first assignment (librdkafka #4312):
 			 * the consumer is closed; leave its memory to the exiting process */

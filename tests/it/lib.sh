@@ -153,13 +153,13 @@ start_kafka() {
 	n=2
 	while [ -e "$KDIR" ]; do KDIR=$T/kafka-$n; n=$((n + 1)); done
 	kdirs="$kdirs $KDIR"
-	if ! FEEDSENSE_KAFKA_DIR=$KDIR sh "$KAFKA_SH" up --nodes "$knodes" >"$T/broker.out" 2>>"$BKLOG"; then
+	if ! FEEDSENSE_TEST_KAFKA_DIR=$KDIR sh "$KAFKA_SH" up --nodes "$knodes" >"$T/broker.out" 2>>"$BKLOG"; then
 		bad "Kafka started" "$(tail -n 40 "$BKLOG")"
 		return 1
 	fi
 	BK=$(tail -n 1 "$T/broker.out")
 	# shellcheck disable=SC2046 # one NAME:PARTITIONS word per topic
-	if ! FEEDSENSE_KAFKA_DIR=$KDIR sh "$KAFKA_SH" topics $(echo "$ktopics" | tr ',' '\n' |
+	if ! FEEDSENSE_TEST_KAFKA_DIR=$KDIR sh "$KAFKA_SH" topics $(echo "$ktopics" | tr ',' '\n' |
 		awk -v p="$kparts" -F : '$1 != "" { print $1 ":" ($2 == "" ? p : $2) }') >>"$BKLOG" 2>&1; then
 		bad "Kafka topics $ktopics created" "$(tail -n 5 "$BKLOG")"
 		return 1
@@ -180,7 +180,7 @@ kafka_save_logs() {
 # kafka_down: stop every Kafka cluster started here and remove its state
 kafka_down() {
 	for d in $kdirs; do
-		FEEDSENSE_KAFKA_DIR=$d sh "$KAFKA_SH" down >/dev/null 2>&1
+		FEEDSENSE_TEST_KAFKA_DIR=$d sh "$KAFKA_SH" down >/dev/null 2>&1
 	done
 	kdirs=""
 }
@@ -199,9 +199,9 @@ injectable() {
 kctl() {
 	set -- $*
 	case $1 in
-	down) FEEDSENSE_KAFKA_DIR=$KDIR sh "$KAFKA_SH" stop "$2" >>"$BKLOG" 2>&1 ;;
-	up) FEEDSENSE_KAFKA_DIR=$KDIR sh "$KAFKA_SH" start "$2" >>"$BKLOG" 2>&1 ;;
-	create) FEEDSENSE_KAFKA_DIR=$KDIR sh "$KAFKA_SH" topics "$2:$3" >>"$BKLOG" 2>&1 ;;
+	down) FEEDSENSE_TEST_KAFKA_DIR=$KDIR sh "$KAFKA_SH" stop "$2" >>"$BKLOG" 2>&1 ;;
+	up) FEEDSENSE_TEST_KAFKA_DIR=$KDIR sh "$KAFKA_SH" start "$2" >>"$BKLOG" 2>&1 ;;
+	create) FEEDSENSE_TEST_KAFKA_DIR=$KDIR sh "$KAFKA_SH" topics "$2:$3" >>"$BKLOG" 2>&1 ;;
 	*) false ;;
 	esac || { bad "Kafka applied '$*'" "$(tail -n 20 "$BKLOG")"; return 1; }
 	echo "control: $*" >>"$BKLOG"

@@ -25,10 +25,10 @@
 #   kafka.sh fetch             only fetch the jars into the cache
 #
 # Environment:
-#   FEEDSENSE_KAFKA_DIR    state dir (default build/kafka): per node
+#   FEEDSENSE_TEST_KAFKA_DIR    state dir (default build/kafka): per node
 #                          nodeN/{server.properties,data,kafka.log,pid},
 #                          plus cluster.env and, with --security, tls/
-#   FEEDSENSE_KAFKA_CACHE  jar cache (default
+#   FEEDSENSE_TEST_KAFKA_CACHE  jar cache (default
 #                          ${XDG_CACHE_HOME:-$HOME/.cache}/feedsense/kafka-4.4.0);
 #                          complete when it holds .complete
 #   KAFKA_HEAP             JVM heap per node (default -Xmx512m for 1 node,
@@ -36,7 +36,7 @@
 #   KAFKA_START_TIMEOUT    seconds to wait for the nodes to answer (default 120)
 #   KAFKA_STOP_TIMEOUT     seconds between SIGTERM and SIGKILL (default 30)
 #
-# KEY=VALUE lines printed by `up` (also in $FEEDSENSE_KAFKA_DIR/cluster.env,
+# KEY=VALUE lines printed by `up` (also in $FEEDSENSE_TEST_KAFKA_DIR/cluster.env,
 # which a shell can source; that file also holds KAFKA_SASL_PASSWORD):
 #   KAFKA_DIR, KAFKA_NODES, KAFKA_BOOTSTRAP (PLAINTEXT, all nodes), KAFKA_ENV
 #   with --security also: KAFKA_SASL_BOOTSTRAP (SASL_SSL listeners),
@@ -66,8 +66,8 @@ set -u
 KAFKA_VERSION=4.4.0
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-DIR=${FEEDSENSE_KAFKA_DIR:-build/kafka}
-CACHE=${FEEDSENSE_KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/feedsense/kafka-$KAFKA_VERSION}
+DIR=${FEEDSENSE_TEST_KAFKA_DIR:-build/kafka}
+CACHE=${FEEDSENSE_TEST_KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/feedsense/kafka-$KAFKA_VERSION}
 START_TIMEOUT=${KAFKA_START_TIMEOUT:-120}
 STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-30}
 KTOOL=$root/build/kafka-tools/ktool
@@ -260,6 +260,8 @@ up() {
 		[ $security = 1 ] && sasl="$sasl${sasl:+,}127.0.0.1:$(port $n 3)"
 	done
 	cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c 1-22)
+	# a leading '-' would read as an option of StorageTool (1 time in 64)
+	case $cluster_id in -*) cluster_id=A${cluster_id#?} ;; esac
 	user="" password="" scram=""
 	if [ $security = 1 ]; then
 		gen_tls
