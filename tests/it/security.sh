@@ -52,11 +52,20 @@ no_secret "check-config -c FILE" "$T/f.out" "$T/f.err"
 grep -v '^#' "$T/f.out" >"$T/printed.ini"
 timeout 30 "$FS" check-config -L "$LEX" -c "$T/printed.ini" >/dev/null 2>"$T/p.err"
 eq "the printed configuration loads again" 0 $?
-# librdkafka properties cannot come from the environment: the variable is
-# refused by name, its value never echoed
-FEEDSENSE_KAFKA_SASL_PASSWORD=$SECRET timeout 30 "$FS" check-config -L "$LEX" >"$T/e.out" 2>"$T/e.err"; rc=$?
-if [ $rc -ne 0 ] && [ $rc -ne 124 ]; then ok "FEEDSENSE_KAFKA_SASL_PASSWORD is refused (exit $rc)"; else bad "FEEDSENSE_KAFKA_SASL_PASSWORD is refused" "rc=$rc"; fi
-grep -q "FEEDSENSE_KAFKA_SASL_PASSWORD" "$T/e.err" && ok "the error names the variable" || bad "the error names the variable" "$(cat "$T/e.err")"
+# librdkafka properties from the environment (FEEDSENSE_KAFKA_<PROPERTY>, as a
+# container gets its secrets): they reach the configuration, masked
+FEEDSENSE_KAFKA_SASL_PASSWORD=$SECRET FEEDSENSE_KAFKA_SECURITY_PROTOCOL=SASL_SSL \
+	timeout 30 "$FS" check-config -L "$LEX" >"$T/e.out" 2>"$T/e.err"
+eq "FEEDSENSE_KAFKA_SASL_PASSWORD: check-config accepts it" 0 $?
+grep -q '^sasl.password = \*\*\*\*\*\*\*\*$' "$T/e.out" && ok "environment: sasl.password reaches the configuration, masked" \
+	|| bad "environment: sasl.password reaches the configuration, masked" "$(cat "$T/e.out" "$T/e.err")"
+grep -q '^security.protocol = SASL_SSL$' "$T/e.out" && ok "environment: security.protocol reaches the configuration" \
+	|| bad "environment: security.protocol reaches the configuration" "$(cat "$T/e.out")"
+# a name librdkafka does not know is refused, naming the variable
+FEEDSENSE_KAFKA_SASL_PASWORD=$SECRET timeout 30 "$FS" check-config -L "$LEX" >"$T/e2.out" 2>"$T/e2.err"; rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ]; then ok "a misspelt FEEDSENSE_KAFKA_ property is refused (exit $rc)"; else bad "a misspelt FEEDSENSE_KAFKA_ property is refused" "rc=$rc"; fi
+grep -q "FEEDSENSE_KAFKA_SASL_PASWORD" "$T/e2.err" && ok "the error names the variable" || bad "the error names the variable" "$(cat "$T/e2.err")"
+no_secret "misspelt environment" "$T/e2.out" "$T/e2.err"
 no_secret "environment" "$T/e.out" "$T/e.err"
 # an invalid value of a secret property is reported without the value
 timeout 30 "$FS" check-config -L "$LEX" -X ssl.key.password= -X sasl.oauthbearer.config=$SECRET >"$T/i.out" 2>"$T/i.err"

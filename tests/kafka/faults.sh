@@ -31,20 +31,24 @@ outage_logged() {
 	grep -E -i "all_brokers_down|_transport|disconnected|connection refused|brokers are down" "$1" | head -n 1
 }
 
-# readyz: the metrics endpoint's readiness, when this feedsense has one
-if "$FS" run --help 2>&1 | grep -q -- "--metrics"; then
-	echo "# feedsense run has --metrics: TODO assert /readyz flips to not ready during an outage and back"
-else
-	echo "# TODO: assert /readyz flips during an outage once \`feedsense run --metrics\` exists"
-fi
+# readyz [MADDR]: the HTTP status of the pipeline's /readyz
+readyz() { curl -s -o /dev/null -m 5 -w '%{http_code}' "http://$MADDR/readyz" 2>/dev/null; }
+# wait_readyz CODE SECONDS: until /readyz answers CODE
+wait_readyz() {
+	deadline=$(($(now) + $2))
+	while [ "$(readyz)" != "$1" ] && [ "$(now)" -lt $deadline ]; do sleep 0.5; done
+	[ "$(readyz)" = "$1" ]
+}
 
 kafka_up
 kbegin 1 "one node: broker stopped for 10 s, then for $LONG s"
 kafka topics feedback:4 feedback.scored:4 feedback.alerts:4 feedback.dlq:4 >/dev/null 2>>"$T/kcat.log"
 N=$((RATE * (30 + LONG)))
-start_run run -w 1
+start_run run -w 1 --metrics 127.0.0.1:0
 P=$RUNPID
 wait_log "$T/run.log" "assigned [1-9]" 60 || bad "the pipeline got its partitions" "$(tail -5 "$T/run.log")"
+MADDR=$(sed -n 's|.*listening on http://\([^/]*\)/metrics.*|\1|p' "$T/run.log" | head -n 1)
+wait_readyz 200 30 && ok "/readyz: ready once assigned" || bad "/readyz: ready once assigned" "$(readyz)"
 feed_for s "$N"
 for down in 10 "$LONG"; do
 	sleep 5
@@ -52,11 +56,17 @@ for down in 10 "$LONG"; do
 	kafka stop 1 >>"$T/kafka-ctl.log" 2>&1 || bad "kafka.sh stop 1" "$(tail -3 "$T/kafka-ctl.log")"
 	t0=$(now)
 	sleep "$down"
+	# not ready while no broker is reachable (after a 5 s grace), the metric says why
+	[ "$(readyz)" = 503 ] && ok "broker down $down s: /readyz 503" || bad "broker down $down s: /readyz 503" "$(readyz)"
+	curl -s -m 5 "http://$MADDR/metrics" | grep -q '^feedsense_broker_up 0$' \
+		&& ok "broker down $down s: feedsense_broker_up 0" || bad "broker down $down s: feedsense_broker_up 0"
 	kafka start 1 >>"$T/kafka-ctl.log" 2>&1 || bad "kafka.sh start 1" "$(tail -3 "$T/kafka-ctl.log")"
 	echo "#   broker down for $(($(now) - t0)) s"
 	deadline=$(($(now) + 90))
 	while [ "$(scored_count "$T/run.log")" -le "$before" ] && [ "$(now)" -lt $deadline ]; do sleep 0.5; done
 	kill -0 $P 2>/dev/null && ok "broker down $down s: the pipeline kept running" || bad "broker down $down s: the pipeline kept running"
+	wait_readyz 200 60 && ok "broker back after $down s: /readyz 200 without a restart" ||
+		bad "broker back after $down s: /readyz 200 without a restart" "$(readyz)"
 	[ "$(scored_count "$T/run.log")" -gt "$before" ] && ok "broker down $down s: scoring resumed" ||
 		bad "broker down $down s: scoring resumed" "$(tail -5 "$T/run.log")"
 done
