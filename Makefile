@@ -36,7 +36,7 @@ LDLIBS    := -lpcre2-8 -ljansson -lz -lrdkafka -lmicrohttpd -lpthread -lm
 # OpenJDK and Maven: the real Apache Kafka the integration suite also runs
 # against; openssl: its TLS certificates; yamllint: the deploy/ files)
 DEB_PKGS  := gcc make pkg-config time libpcre2-dev zlib1g-dev libjansson-dev libcmocka-dev librdkafka-dev \
-	     libmicrohttpd-dev kcat jq curl clang-14 libclang-rt-14-dev valgrind openjdk-17-jre-headless maven openssl \
+	     libmicrohttpd-dev kcat jq curl clang-14 clang-format-14 libclang-rt-14-dev valgrind openjdk-17-jre-headless maven openssl \
 	     yamllint docker-compose prometheus
 
 ifeq ($(SAN),1)
@@ -248,9 +248,10 @@ test-sanitizers: deps
 soak: $(BIN)
 	@FEEDSENSE_BIN=$(BIN) sh tests/soak/soak.sh
 
+CLANG_FORMAT ?= $(shell command -v clang-format || command -v clang-format-14)
 style-check:
-	@command -v clang-format >/dev/null || { echo "style-check: clang-format not installed"; exit 1; }
-	clang-format --dry-run --Werror pipeline/*.c include/feedsense/*.h
+	@[ -n "$(CLANG_FORMAT)" ] || { echo "style-check: clang-format not installed (make deps)"; exit 1; }
+	$(CLANG_FORMAT) --dry-run --Werror pipeline/*.c include/feedsense/*.h
 
 install: bin/feedsense
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/feedsense/lexicons
