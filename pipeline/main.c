@@ -3,6 +3,7 @@
  * here; every mode is implemented by its module.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -682,6 +683,20 @@ static int load_run_config(int argc, char **argv, const char *cmd, fs_config_t *
 	return -1; /* go on */
 }
 
+/*
+ * glibc gives each thread that allocates its own malloc arena; a long-running
+ * pipeline (consumer, poller, workers and librdkafka's threads) then holds
+ * memory freed in one arena that another cannot reuse, and its RSS climbs in
+ * steps over hours (seen in `make soak`). Two arenas keep it flat at no
+ * measurable cost; MALLOC_ARENA_MAX in the environment still decides.
+ */
+static void limit_arenas(void)
+{
+	if (!getenv("MALLOC_ARENA_MAX")) {
+		mallopt(M_ARENA_MAX, 2);
+	}
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	fs_config_t cfg;
@@ -695,6 +710,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	install_signals();
 	install_reload_signal();
+	limit_arenas();
 	rc = fs_runner_run(&cfg, &stop_flag, &reload_flag);
 	fs_config_free(&cfg);
 	return rc;
@@ -730,6 +746,7 @@ static int cmd_windows(int argc, char **argv)
 	}
 	if (rc < 0) {
 		install_signals();
+		limit_arenas();
 		rc = fs_alerter_run(&cfg, &opts, &stop_flag);
 	}
 	fs_config_free(&cfg);
