@@ -118,7 +118,7 @@ run: deps
 # accuracy gate, a short fuzzing run, the deploy/ checks, then the CI-sized
 # sanitizer and valgrind checks.
 test: deps
-	$(MAKE) unit it it-kafka test-kafka eval-gate fuzz-smoke check-deploy test-sanitizers
+	$(MAKE) style-check unit it it-kafka test-kafka eval-gate fuzz-smoke check-deploy test-sanitizers
 
 unit: $(BIN) $(UNIT_BIN)
 	@failed=""; for t in $(UNIT_BIN); do echo "== $$t"; FEEDSENSE_LEXICONS=lexicons $$t || failed="$$failed $$t"; done; \

@@ -469,7 +469,8 @@ int fs_batch_explain(const fs_engine_t *engine, const char *text, size_t len, vo
 		return 1;
 	}
 	fprintf(fp, "label       %s\n", fs_label_name(res->label));
-	fprintf(fp, "compound    %+.4f   (pos %.3f, neu %.3f, neg %.3f)\n", res->compound, res->pos, res->neu, res->neg);
+	fprintf(fp, "compound    %+.4f   (pos %.3f, neu %.3f, neg %.3f)\n", res->compound, res->pos, res->neu,
+		res->neg);
 	fprintf(fp, "categories ");
 	if (!res->ncats) {
 		fprintf(fp, " (none)");

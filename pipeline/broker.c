@@ -4,15 +4,15 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sys/socket.h>
-#include <unistd.h>
-#include <librdkafka/rdkafka_mock.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "feedsense/broker.h"
 #include "feedsense/log.h"
@@ -130,7 +130,8 @@ fs_err_t fs_broker_listen(fs_broker_t *broker, int port, char *errstr, size_t er
 		int e = errno;
 		close(broker->lfd);
 		broker->lfd = -1;
-		return fs_seterr(errstr, errstr_size, FS_ERR_IO, "cannot listen on 127.0.0.1:%d: %s", port, strerror(e));
+		return fs_seterr(errstr, errstr_size, FS_ERR_IO, "cannot listen on 127.0.0.1:%d: %s", port,
+				 strerror(e));
 	}
 	snprintf(broker->listen_addr, sizeof(broker->listen_addr), "127.0.0.1:%d", port);
 	if (pthread_create(&broker->relay_th, NULL, relay_main, broker) != 0) {
@@ -179,7 +180,8 @@ static fs_err_t create_topic(fs_broker_t *broker, const char *name, int partitio
 	rd_kafka_resp_err_t err;
 
 	if (!*name || partitions < 1 || partitions > 10000) {
-		return fs_seterr(errstr, errstr_size, FS_ERR_ARG, "bad topic '%s' with %d partitions", name, partitions);
+		return fs_seterr(errstr, errstr_size, FS_ERR_ARG, "bad topic '%s' with %d partitions", name,
+				 partitions);
 	}
 	err = rd_kafka_mock_topic_create(broker->mcluster, name, partitions, 1);
 	if (err) {
@@ -189,8 +191,8 @@ static fs_err_t create_topic(fs_broker_t *broker, const char *name, int partitio
 	return FS_OK;
 }
 
-fs_err_t fs_broker_new(int nbrokers, const char *topics, int default_partitions, fs_broker_t **brokerp,
-		       char *errstr, size_t errstr_size)
+fs_err_t fs_broker_new(int nbrokers, const char *topics, int default_partitions, fs_broker_t **brokerp, char *errstr,
+		       size_t errstr_size)
 {
 	fs_broker_t *broker = calloc(1, sizeof(*broker));
 	rd_kafka_conf_t *conf;
@@ -203,7 +205,8 @@ fs_err_t fs_broker_new(int nbrokers, const char *topics, int default_partitions,
 	}
 	broker->lfd = -1;
 	conf = rd_kafka_conf_new();
-	rd_kafka_conf_set_log_cb(conf, (void (*)(const rd_kafka_t *, int, const char *, const char *))fs_log_rdkafka_cb);
+	rd_kafka_conf_set_log_cb(conf,
+				 (void (*)(const rd_kafka_t *, int, const char *, const char *))fs_log_rdkafka_cb);
 	rd_kafka_conf_set(conf, "client.id", "feedsense-broker", es, sizeof(es));
 	broker->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, es, sizeof(es));
 	if (!broker->rk) {
@@ -258,10 +261,22 @@ static int16_t api_key(const char *name)
 		const char *name;
 		int16_t key;
 	} apis[] = {
-		{"Produce", 0}, {"Fetch", 1}, {"ListOffsets", 2}, {"Metadata", 3}, {"OffsetCommit", 8},
-		{"OffsetFetch", 9}, {"FindCoordinator", 10}, {"JoinGroup", 11}, {"Heartbeat", 12},
-		{"LeaveGroup", 13}, {"SyncGroup", 14}, {"InitProducerId", 22}, {"AddPartitionsToTxn", 24},
-		{"AddOffsetsToTxn", 25}, {"EndTxn", 26}, {"TxnOffsetCommit", 28},
+	    {"Produce", 0},
+	    {"Fetch", 1},
+	    {"ListOffsets", 2},
+	    {"Metadata", 3},
+	    {"OffsetCommit", 8},
+	    {"OffsetFetch", 9},
+	    {"FindCoordinator", 10},
+	    {"JoinGroup", 11},
+	    {"Heartbeat", 12},
+	    {"LeaveGroup", 13},
+	    {"SyncGroup", 14},
+	    {"InitProducerId", 22},
+	    {"AddPartitionsToTxn", 24},
+	    {"AddOffsetsToTxn", 25},
+	    {"EndTxn", 26},
+	    {"TxnOffsetCommit", 28},
 	};
 	size_t i;
 	for (i = 0; i < sizeof(apis) / sizeof(apis[0]); i++) {
@@ -328,5 +343,6 @@ fs_err_t fs_broker_control(fs_broker_t *broker, const char *cmd, char *errstr, s
 		return create_topic(broker, a, (int)b, errstr, errstr_size);
 	}
 	return fs_seterr(errstr, errstr_size, FS_ERR_ARG,
-			 "unknown command '%s' (down ID, up ID, rtt ID MS, errors API COUNT ERROR, create TOPIC N)", cmd);
+			 "unknown command '%s' (down ID, up ID, rtt ID MS, errors API COUNT ERROR, create TOPIC N)",
+			 cmd);
 }

@@ -28,7 +28,8 @@ static rd_kafka_conf_t *base_conf(const char *brokers, const char *const *props,
 	char es[512];
 	size_t i;
 
-	rd_kafka_conf_set_log_cb(conf, (void (*)(const rd_kafka_t *, int, const char *, const char *))fs_log_rdkafka_cb);
+	rd_kafka_conf_set_log_cb(conf,
+				 (void (*)(const rd_kafka_t *, int, const char *, const char *))fs_log_rdkafka_cb);
 	if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, es, sizeof(es)) != RD_KAFKA_CONF_OK) {
 		fs_log(FS_LOG_ERROR, "client", "%s", es);
 		rd_kafka_conf_destroy(conf);
@@ -147,9 +148,10 @@ int fs_client_produce(const fs_produce_opts_t *opts, const char *const *files, s
 					len = gz.len;
 				}
 				do {
-					err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(opts->topic), RD_KAFKA_V_KEY(key, klen),
-								RD_KAFKA_V_VALUE((void *)payload, len),
-								RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+					err = rd_kafka_producev(
+					    rk, RD_KAFKA_V_TOPIC(opts->topic), RD_KAFKA_V_KEY(key, klen),
+					    RD_KAFKA_V_VALUE((void *)payload, len),
+					    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
 					if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 						rd_kafka_poll(rk, 10);
 					}
@@ -246,7 +248,8 @@ static void print_event(const rd_kafka_message_t *m, int color)
 		const void *v = NULL;
 		size_t vs = 0;
 		fs_buf_printf(&line, "%s[%s]%s ", color ? "\033[35m" : "", topic, color ? "\033[0m" : "");
-		if (!rd_kafka_message_headers(m, &h) && !rd_kafka_header_get_last(h, "feedsense.error.class", &v, &vs)) {
+		if (!rd_kafka_message_headers(m, &h) &&
+		    !rd_kafka_header_get_last(h, "feedsense.error.class", &v, &vs)) {
 			fs_buf_printf(&line, "%.*s: ", (int)vs, (const char *)v);
 		}
 		if (h && !rd_kafka_header_get_last(h, "feedsense.error.message", &v, &vs)) {
@@ -266,7 +269,10 @@ static void print_event(const rd_kafka_message_t *m, int color)
 	text = json_string_value(json_object_get(o, "text"));
 	id = json_string_value(json_object_get(o, "id"));
 	if (color) {
-		fs_buf_puts(&line, !label ? "" : !strcmp(label, "negative") ? "\033[31m" : !strcmp(label, "positive") ? "\033[32m" : "\033[33m");
+		fs_buf_puts(&line, !label                       ? ""
+				   : !strcmp(label, "negative") ? "\033[31m"
+				   : !strcmp(label, "positive") ? "\033[32m"
+								: "\033[33m");
 	}
 	fs_buf_printf(&line, "%-8s %+.2f", label ? label : "?", compound);
 	if (color) {

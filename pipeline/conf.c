@@ -58,8 +58,8 @@ fs_err_t fs_conf_parse(const char *name, const char *data, size_t len, fs_conf_f
 			const char *s = line + 1;
 			size_t slen;
 			if (line[llen - 1] != ']') {
-				err = fs_seterr(errstr, errstr_size, FS_ERR_PARSE, "%s:%u: section header lacks ']'", name,
-						lineno);
+				err = fs_seterr(errstr, errstr_size, FS_ERR_PARSE, "%s:%u: section header lacks ']'",
+						name, lineno);
 				break;
 			}
 			slen = llen - 2;
@@ -92,8 +92,8 @@ fs_err_t fs_conf_parse(const char *name, const char *data, size_t len, fs_conf_f
 			trim(&k, &klen);
 			trim(&v, &vlen);
 			if (!klen) {
-				err = fs_seterr(errstr, errstr_size, FS_ERR_PARSE, "%s:%u: missing key before '='", name,
-						lineno);
+				err = fs_seterr(errstr, errstr_size, FS_ERR_PARSE, "%s:%u: missing key before '='",
+						name, lineno);
 				break;
 			}
 			memcpy(buf, k, klen);

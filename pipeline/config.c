@@ -53,8 +53,8 @@ typedef struct setting {
 	const char *key;
 	stype_t type;
 	unsigned flags;
-	const char *def; /* default as written in the file; NULL: unset */
-	double min, max; /* numbers; exact for every bound used here */
+	const char *def;          /* default as written in the file; NULL: unset */
+	double min, max;          /* numbers; exact for every bound used here */
 	const char *const *names; /* ST_ENUM, ST_CHOICE: NULL-terminated */
 	size_t off;
 	const char *desc;
@@ -67,12 +67,30 @@ typedef struct setting {
  */
 #define FIELD(f, T) (offsetof(fs_config_t, f) + 0 * sizeof((T *)0 == &((fs_config_t *)0)->f))
 
-#define S_STR(sec, key, f, flags, def, desc) {sec, key, ST_STR, flags, def, 0, 0, NULL, FIELD(f, char *), desc}
-#define S_INT(sec, key, f, def, lo, hi, desc) {sec, key, ST_INT, 0, def, lo, hi, NULL, FIELD(f, int), desc}
-#define S_I64(sec, key, f, def, lo, hi, desc) {sec, key, ST_INT64, 0, def, lo, hi, NULL, FIELD(f, int64_t), desc}
-#define S_DBL(sec, key, f, def, lo, hi, desc) {sec, key, ST_DOUBLE, 0, def, lo, hi, NULL, FIELD(f, double), desc}
-#define S_ENUM(sec, key, f, def, names, desc) {sec, key, ST_ENUM, 0, def, 0, 0, names, FIELD(f, int), desc}
-#define S_CHOICE(sec, key, f, def, names, desc) {sec, key, ST_CHOICE, 0, def, 0, 0, names, FIELD(f, char *), desc}
+#define S_STR(sec, key, f, flags, def, desc)                                                                           \
+	{                                                                                                              \
+		sec, key, ST_STR, flags, def, 0, 0, NULL, FIELD(f, char *), desc                                       \
+	}
+#define S_INT(sec, key, f, def, lo, hi, desc)                                                                          \
+	{                                                                                                              \
+		sec, key, ST_INT, 0, def, lo, hi, NULL, FIELD(f, int), desc                                            \
+	}
+#define S_I64(sec, key, f, def, lo, hi, desc)                                                                          \
+	{                                                                                                              \
+		sec, key, ST_INT64, 0, def, lo, hi, NULL, FIELD(f, int64_t), desc                                      \
+	}
+#define S_DBL(sec, key, f, def, lo, hi, desc)                                                                          \
+	{                                                                                                              \
+		sec, key, ST_DOUBLE, 0, def, lo, hi, NULL, FIELD(f, double), desc                                      \
+	}
+#define S_ENUM(sec, key, f, def, names, desc)                                                                          \
+	{                                                                                                              \
+		sec, key, ST_ENUM, 0, def, 0, 0, names, FIELD(f, int), desc                                            \
+	}
+#define S_CHOICE(sec, key, f, def, names, desc)                                                                        \
+	{                                                                                                              \
+		sec, key, ST_CHOICE, 0, def, 0, 0, names, FIELD(f, char *), desc                                       \
+	}
 
 /* In the order of the enums in config.h. */
 static const char *const format_names[] = {"auto", "json", "plain", NULL};
@@ -81,110 +99,110 @@ static const char *const level_names[] = {"error", "warn", "info", "debug", NULL
 static const char *const log_format_names[] = {"plain", "json", NULL};
 
 static const setting_t settings[] = {
-	S_STR("kafka", "brokers", brokers, SF_OPTIONAL, NULL,
-	      "Bootstrap brokers, host:port[,host:port...] (librdkafka bootstrap.servers). Empty: start the "
-	      "embedded mock cluster (see [broker])."),
-	S_STR("kafka", "group", group, SF_REQUIRED, "feedsense",
-	      "Consumer group id (librdkafka group.id); also names the default transactional id."),
+    S_STR("kafka", "brokers", brokers, SF_OPTIONAL, NULL,
+	  "Bootstrap brokers, host:port[,host:port...] (librdkafka bootstrap.servers). Empty: start the "
+	  "embedded mock cluster (see [broker])."),
+    S_STR("kafka", "group", group, SF_REQUIRED, "feedsense",
+	  "Consumer group id (librdkafka group.id); also names the default transactional id."),
 
-	S_STR("input", "topics", input_topics, SF_REQUIRED, "feedback",
-	      "Topics to consume: a comma-separated list, or one regular expression starting with '^'."),
-	S_ENUM("input", "format", format, "auto", format_names,
-	       "Payload format: json, plain (the payload is the text), or auto (JSON when the payload starts "
-	       "with '{', else plain text)."),
-	S_STR("input", "text_field", text_field, SF_REQUIRED, "text", "JSON field holding the feedback text."),
-	S_STR("input", "id_field", id_field, 0, "id", "JSON field holding the message id."),
-	S_STR("input", "timestamp_field", timestamp_field, 0, "timestamp", "JSON field holding the event time."),
-	S_STR("input", "channel_field", channel_field, 0, "channel",
-	      "JSON field naming the channel the feedback came through."),
-	S_STR("input", "customer_field", customer_field, 0, "customer_id", "JSON field holding the customer id."),
-	S_STR("input", "locale_field", locale_field, 0, "locale", "JSON field holding the locale."),
-	S_STR("input", "rating_field", rating_field, 0, "rating", "JSON field holding a numeric rating."),
-	S_I64("input", "max_text_bytes", max_text_bytes, "1048576", 1, 1073741824,
-	      "Largest text accepted, in bytes, after JSON decoding."),
-	S_I64("input", "max_message_bytes", max_message_bytes, "10485760", 1, 1073741824,
-	      "Largest message accepted, in bytes, both as received and after gzip inflation."),
+    S_STR("input", "topics", input_topics, SF_REQUIRED, "feedback",
+	  "Topics to consume: a comma-separated list, or one regular expression starting with '^'."),
+    S_ENUM("input", "format", format, "auto", format_names,
+	   "Payload format: json, plain (the payload is the text), or auto (JSON when the payload starts "
+	   "with '{', else plain text)."),
+    S_STR("input", "text_field", text_field, SF_REQUIRED, "text", "JSON field holding the feedback text."),
+    S_STR("input", "id_field", id_field, 0, "id", "JSON field holding the message id."),
+    S_STR("input", "timestamp_field", timestamp_field, 0, "timestamp", "JSON field holding the event time."),
+    S_STR("input", "channel_field", channel_field, 0, "channel",
+	  "JSON field naming the channel the feedback came through."),
+    S_STR("input", "customer_field", customer_field, 0, "customer_id", "JSON field holding the customer id."),
+    S_STR("input", "locale_field", locale_field, 0, "locale", "JSON field holding the locale."),
+    S_STR("input", "rating_field", rating_field, 0, "rating", "JSON field holding a numeric rating."),
+    S_I64("input", "max_text_bytes", max_text_bytes, "1048576", 1, 1073741824,
+	  "Largest text accepted, in bytes, after JSON decoding."),
+    S_I64("input", "max_message_bytes", max_message_bytes, "10485760", 1, 1073741824,
+	  "Largest message accepted, in bytes, both as received and after gzip inflation."),
 
-	S_STR("output", "scored", scored_topic, SF_REQUIRED, "feedback.scored",
-	      "Topic for the scored events (feedsense.scored.v1)."),
-	S_STR("output", "alerts", alerts_topic, 0, "feedback.alerts", "Topic for alerts; empty disables alerts."),
-	S_STR("output", "dlq", dlq_topic, SF_REQUIRED, "feedback.dlq",
-	      "Dead-letter topic for the messages that cannot be scored."),
-	S_DBL("output", "alert_below", alert_below, "-0.5", -1, 1,
-	      "A message labelled negative whose compound score is at or below this value raises an alert."),
-	S_STR("output", "alert_flags", alert_flags, 0, "churn_risk,legal_threat,safety,abusive",
-	      "Comma-separated flags that raise an alert whatever the score; empty: none."),
+    S_STR("output", "scored", scored_topic, SF_REQUIRED, "feedback.scored",
+	  "Topic for the scored events (feedsense.scored.v1)."),
+    S_STR("output", "alerts", alerts_topic, 0, "feedback.alerts", "Topic for alerts; empty disables alerts."),
+    S_STR("output", "dlq", dlq_topic, SF_REQUIRED, "feedback.dlq",
+	  "Dead-letter topic for the messages that cannot be scored."),
+    S_DBL("output", "alert_below", alert_below, "-0.5", -1, 1,
+	  "A message labelled negative whose compound score is at or below this value raises an alert."),
+    S_STR("output", "alert_flags", alert_flags, 0, "churn_risk,legal_threat,safety,abusive",
+	  "Comma-separated flags that raise an alert whatever the score; empty: none."),
 
-	S_STR("scoring", "lexicons", lexicons, SF_OPTIONAL, NULL,
-	      "Lexicon directory. Empty: the default, as for `feedsense score`."),
-	S_STR("scoring", "user_lexicons", user_lexicons, SF_OPTIONAL, NULL,
-	      "Extra lexicons, a comma-separated list of [vader:|afinn:]FILE."),
-	S_DBL("scoring", "pos_threshold", pos_threshold, "0.05", -1, 1,
-	      "A compound score at or above this value is positive."),
-	S_DBL("scoring", "neg_threshold", neg_threshold, "-0.05", -1, 1,
-	      "A compound score at or below this value is negative; must not exceed pos_threshold."),
-	S_I64("scoring", "match_limit", match_limit, "200000", 1, 4294967295.0,
-	      "PCRE2 match limit of a rule on one message: bounds the work of a pathological pattern."),
-	S_INT("scoring", "watch", watch, "0", 0, 1,
-	      "1: watch the lexicon directory and reload the lexicons, rules and categories 500 ms after its "
-	      "files stop changing (SIGHUP reloads them in any case); a set that fails to load is rejected "
-	      "and the running one stays."),
+    S_STR("scoring", "lexicons", lexicons, SF_OPTIONAL, NULL,
+	  "Lexicon directory. Empty: the default, as for `feedsense score`."),
+    S_STR("scoring", "user_lexicons", user_lexicons, SF_OPTIONAL, NULL,
+	  "Extra lexicons, a comma-separated list of [vader:|afinn:]FILE."),
+    S_DBL("scoring", "pos_threshold", pos_threshold, "0.05", -1, 1,
+	  "A compound score at or above this value is positive."),
+    S_DBL("scoring", "neg_threshold", neg_threshold, "-0.05", -1, 1,
+	  "A compound score at or below this value is negative; must not exceed pos_threshold."),
+    S_I64("scoring", "match_limit", match_limit, "200000", 1, 4294967295.0,
+	  "PCRE2 match limit of a rule on one message: bounds the work of a pathological pattern."),
+    S_INT("scoring", "watch", watch, "0", 0, 1,
+	  "1: watch the lexicon directory and reload the lexicons, rules and categories 500 ms after its "
+	  "files stop changing (SIGHUP reloads them in any case); a set that fails to load is rejected "
+	  "and the running one stays."),
 
-	S_INT("pipeline", "workers", workers, "0", 0, 1024, "Scoring threads; 0: one per CPU core."),
-	S_INT("pipeline", "queue_size", queue_size, "20000", 1, 10000000, "Messages buffered per worker."),
-	S_ENUM("pipeline", "processing_guarantee", guarantee, "at_least_once", guarantee_names,
-	       "at_least_once: input offsets are committed once the outputs are acknowledged (a crash can "
-	       "repeat messages); exactly_once: outputs and offsets are written in Kafka transactions."),
-	S_STR("pipeline", "transactional_id", transactional_id, SF_OPTIONAL, NULL,
-	      "Transactional id for exactly_once. Empty: feedsense-<group>."),
-	S_I64("pipeline", "shutdown_timeout_ms", shutdown_timeout_ms, "30000", 0, 3600000,
-	      "On shutdown, how long to wait for the messages in flight, in milliseconds."),
-	S_I64("pipeline", "summary_interval_ms", summary_interval_ms, "10000", 0, 86400000,
-	      "Interval of the summary line on stderr, in milliseconds; 0: off."),
-	S_I64("pipeline", "txn_interval_ms", txn_interval_ms, "100", 1, 60000,
-	      "exactly_once: how long a transaction collects messages before it commits, in milliseconds."),
-	S_I64("pipeline", "max_messages", max_messages, "0", 0, 1e15,
-	      "Stop cleanly after consuming this many messages (batch jobs, benchmarks); 0: run until stopped."),
-	S_INT("pipeline", "passthrough", passthrough, "0", 0, 1,
-	      "1: copy each message to the scored topic without decoding or scoring (measures the Kafka I/O "
-	      "ceiling); never for production."),
+    S_INT("pipeline", "workers", workers, "0", 0, 1024, "Scoring threads; 0: one per CPU core."),
+    S_INT("pipeline", "queue_size", queue_size, "20000", 1, 10000000, "Messages buffered per worker."),
+    S_ENUM("pipeline", "processing_guarantee", guarantee, "at_least_once", guarantee_names,
+	   "at_least_once: input offsets are committed once the outputs are acknowledged (a crash can "
+	   "repeat messages); exactly_once: outputs and offsets are written in Kafka transactions."),
+    S_STR("pipeline", "transactional_id", transactional_id, SF_OPTIONAL, NULL,
+	  "Transactional id for exactly_once. Empty: feedsense-<group>."),
+    S_I64("pipeline", "shutdown_timeout_ms", shutdown_timeout_ms, "30000", 0, 3600000,
+	  "On shutdown, how long to wait for the messages in flight, in milliseconds."),
+    S_I64("pipeline", "summary_interval_ms", summary_interval_ms, "10000", 0, 86400000,
+	  "Interval of the summary line on stderr, in milliseconds; 0: off."),
+    S_I64("pipeline", "txn_interval_ms", txn_interval_ms, "100", 1, 60000,
+	  "exactly_once: how long a transaction collects messages before it commits, in milliseconds."),
+    S_I64("pipeline", "max_messages", max_messages, "0", 0, 1e15,
+	  "Stop cleanly after consuming this many messages (batch jobs, benchmarks); 0: run until stopped."),
+    S_INT("pipeline", "passthrough", passthrough, "0", 0, 1,
+	  "1: copy each message to the scored topic without decoding or scoring (measures the Kafka I/O "
+	  "ceiling); never for production."),
 
-	S_INT("broker", "partitions", broker_partitions, "4", 1, 256,
-	      "Partitions of each topic the embedded cluster creates."),
+    S_INT("broker", "partitions", broker_partitions, "4", 1, 256,
+	  "Partitions of each topic the embedded cluster creates."),
 
-	S_STR("metrics", "listen", metrics_listen, 0, "127.0.0.1:9464",
-	      "Address of the HTTP endpoints /metrics (Prometheus), /healthz and /readyz: HOST:PORT, "
-	      "[IPv6]:PORT, :PORT (every interface) or a bare PORT (127.0.0.1); port 0 picks a free one (the log "
-	      "says which); off or empty: no endpoints. If the address cannot be bound the pipeline runs on "
-	      "without them (the error is logged)."),
+    S_STR("metrics", "listen", metrics_listen, 0, "127.0.0.1:9464",
+	  "Address of the HTTP endpoints /metrics (Prometheus), /healthz and /readyz: HOST:PORT, "
+	  "[IPv6]:PORT, :PORT (every interface) or a bare PORT (127.0.0.1); port 0 picks a free one (the log "
+	  "says which); off or empty: no endpoints. If the address cannot be bound the pipeline runs on "
+	  "without them (the error is logged)."),
 
-	S_CHOICE("log", "level", log_level, "info", level_names, "Least severe messages logged."),
-	S_CHOICE("log", "format", log_format, "plain", log_format_names,
-		 "plain: one line of text per message; json: one JSON object per line (ts, level, module, msg)."),
+    S_CHOICE("log", "level", log_level, "info", level_names, "Least severe messages logged."),
+    S_CHOICE("log", "format", log_format, "plain", log_format_names,
+	     "plain: one line of text per message; json: one JSON object per line (ts, level, module, msg)."),
 
-	S_I64("windows", "length", win_length, "300", 1, 86400, "Window length in seconds; a multiple of step."),
-	S_I64("windows", "step", win_step, "30", 1, 3600,
-	      "Step in seconds: windows end on multiples of it and are evaluated once each."),
-	S_I64("windows", "lateness", win_lateness, "60", 0, 86400,
-	      "Allowed lateness in seconds: an event older than the event-time frontier (the newest event time "
-	      "all partitions reached) minus this is late: counted, not windowed."),
-	S_I64("windows", "min_count", win_min_count, "20", 1, 1e9, "Negative messages a window needs to raise a spike."),
-	S_DBL("windows", "min_share", win_min_share, "0.5", 0, 1, "Negative share a window needs to raise a spike."),
-	S_INT("windows", "baseline_windows", win_baseline_windows, "6", 0, 1000,
-	      "Windows before the spike window forming the trailing baseline; 0: no baseline condition."),
-	S_DBL("windows", "baseline_factor", win_baseline_factor, "2", 0, 1000,
-	      "A spike also needs share >= factor x baseline share (skipped when the baseline is empty); 0: off."),
-	S_DBL("windows", "recovery_share", win_recovery_share, "0", 0, 1,
-	      "An open incident closes (recovery event) when a window's share falls under this; 0: min_share / 2."),
-	S_I64("windows", "cooldown", win_cooldown, "1800", 0, 31536000,
-	      "Seconds after a spike during which the same key raises no new spike."),
-	S_STR("windows", "keys", win_keys, SF_REQUIRED, "category,channel",
-	      "What windows are kept per: a comma list of category, channel, overall."),
-	S_I64("windows", "max_keys", win_max_keys, "10000", 1, 1000000,
-	      "Most category and channel keys tracked at once; events of further keys are counted, not tracked."),
-	S_STR("windows", "input", win_input, SF_OPTIONAL, NULL, "Scored topic to read. Empty: output.scored."),
-	S_STR("windows", "output", win_output, SF_OPTIONAL, NULL,
-	      "Topic for window alerts (header feedsense.alert.kind=window). Empty: output.alerts."),
+    S_I64("windows", "length", win_length, "300", 1, 86400, "Window length in seconds; a multiple of step."),
+    S_I64("windows", "step", win_step, "30", 1, 3600,
+	  "Step in seconds: windows end on multiples of it and are evaluated once each."),
+    S_I64("windows", "lateness", win_lateness, "60", 0, 86400,
+	  "Allowed lateness in seconds: an event older than the event-time frontier (the newest event time "
+	  "all partitions reached) minus this is late: counted, not windowed."),
+    S_I64("windows", "min_count", win_min_count, "20", 1, 1e9, "Negative messages a window needs to raise a spike."),
+    S_DBL("windows", "min_share", win_min_share, "0.5", 0, 1, "Negative share a window needs to raise a spike."),
+    S_INT("windows", "baseline_windows", win_baseline_windows, "6", 0, 1000,
+	  "Windows before the spike window forming the trailing baseline; 0: no baseline condition."),
+    S_DBL("windows", "baseline_factor", win_baseline_factor, "2", 0, 1000,
+	  "A spike also needs share >= factor x baseline share (skipped when the baseline is empty); 0: off."),
+    S_DBL("windows", "recovery_share", win_recovery_share, "0", 0, 1,
+	  "An open incident closes (recovery event) when a window's share falls under this; 0: min_share / 2."),
+    S_I64("windows", "cooldown", win_cooldown, "1800", 0, 31536000,
+	  "Seconds after a spike during which the same key raises no new spike."),
+    S_STR("windows", "keys", win_keys, SF_REQUIRED, "category,channel",
+	  "What windows are kept per: a comma list of category, channel, overall."),
+    S_I64("windows", "max_keys", win_max_keys, "10000", 1, 1000000,
+	  "Most category and channel keys tracked at once; events of further keys are counted, not tracked."),
+    S_STR("windows", "input", win_input, SF_OPTIONAL, NULL, "Scored topic to read. Empty: output.scored."),
+    S_STR("windows", "output", win_output, SF_OPTIONAL, NULL,
+	  "Topic for window alerts (header feedsense.alert.kind=window). Empty: output.alerts."),
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -197,32 +215,32 @@ typedef struct section {
 } section_t;
 
 static const section_t sections[] = {
-	{"kafka", 0,
-	 "Kafka connection. brokers and group are shortcuts for bootstrap.servers and group.id (a "
-	 "bootstrap.servers or group.id property given here overrides them). Any other key is a librdkafka "
-	 "property for both the consumer and the producer; librdkafka checks it.",
-	 "#security.protocol = sasl_ssl\n"
-	 "#sasl.mechanisms = SCRAM-SHA-512\n"
-	 "#sasl.username = feedsense\n"
-	 "#sasl.password = change-me\n"},
-	{"kafka.consumer", 1, "librdkafka properties for the consumer only (they override [kafka]).",
-	 "#auto.offset.reset = earliest\n"
-	 "#session.timeout.ms = 45000\n"},
-	{"kafka.producer", 2, "librdkafka properties for the producer only (they override [kafka]).",
-	 "#linger.ms = 5\n"
-	 "#compression.type = lz4\n"},
-	{"input", -1, "What is consumed, and how it is decoded.", NULL},
-	{"output", -1, "Where the results go, and what raises an alert.", NULL},
-	{"scoring", -1, "The sentiment engine.", NULL},
-	{"pipeline", -1, "Threads, queues and the delivery guarantee.", NULL},
-	{"broker", -1, "The embedded mock Kafka cluster, started when kafka.brokers is empty (for trials and tests).",
-	 NULL},
-	{"metrics", -1, "Prometheus metrics and health endpoints of `feedsense run`.", NULL},
-	{"log", -1, "Logging, on stderr. Secret property values are never written.", NULL},
-	{"windows", -1,
-	 "Spike detection of `feedsense windows`: sliding windows of negative share per category and channel, "
-	 "from the scored topic, alerts (feedsense.alert.v1) to the alerts topic.",
-	 NULL},
+    {"kafka", 0,
+     "Kafka connection. brokers and group are shortcuts for bootstrap.servers and group.id (a "
+     "bootstrap.servers or group.id property given here overrides them). Any other key is a librdkafka "
+     "property for both the consumer and the producer; librdkafka checks it.",
+     "#security.protocol = sasl_ssl\n"
+     "#sasl.mechanisms = SCRAM-SHA-512\n"
+     "#sasl.username = feedsense\n"
+     "#sasl.password = change-me\n"},
+    {"kafka.consumer", 1, "librdkafka properties for the consumer only (they override [kafka]).",
+     "#auto.offset.reset = earliest\n"
+     "#session.timeout.ms = 45000\n"},
+    {"kafka.producer", 2, "librdkafka properties for the producer only (they override [kafka]).",
+     "#linger.ms = 5\n"
+     "#compression.type = lz4\n"},
+    {"input", -1, "What is consumed, and how it is decoded.", NULL},
+    {"output", -1, "Where the results go, and what raises an alert.", NULL},
+    {"scoring", -1, "The sentiment engine.", NULL},
+    {"pipeline", -1, "Threads, queues and the delivery guarantee.", NULL},
+    {"broker", -1, "The embedded mock Kafka cluster, started when kafka.brokers is empty (for trials and tests).",
+     NULL},
+    {"metrics", -1, "Prometheus metrics and health endpoints of `feedsense run`.", NULL},
+    {"log", -1, "Logging, on stderr. Secret property values are never written.", NULL},
+    {"windows", -1,
+     "Spike detection of `feedsense windows`: sliding windows of negative share per category and channel, "
+     "from the scored topic, alerts (feedsense.alert.v1) to the alerts topic.",
+     NULL},
 };
 
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -340,8 +358,7 @@ setting_error(char *errstr, size_t errstr_size, fs_err_t err, const char *where,
 			 s->key, reason);
 }
 
-static fs_err_t bounds_error(char *errstr, size_t errstr_size, const char *where, const setting_t *s,
-			     const char *value)
+static fs_err_t bounds_error(char *errstr, size_t errstr_size, const char *where, const setting_t *s, const char *value)
 {
 	const char *fmt = s->type == ST_DOUBLE ? "%g" : "%.0f";
 	char lo[64], hi[64];
@@ -378,8 +395,8 @@ static int find_name(const char *const *names, const char *value)
  * On error the field is unchanged and errstr says why, prefixed with
  * @p where. Strings are copied.
  */
-static fs_err_t parse_setting(fs_config_t *cfg, const setting_t *s, const char *value, const char *where,
-			      char *errstr, size_t errstr_size)
+static fs_err_t parse_setting(fs_config_t *cfg, const setting_t *s, const char *value, const char *where, char *errstr,
+			      size_t errstr_size)
 {
 	void *field = field_ptr(cfg, s);
 	char *end = NULL;
@@ -389,7 +406,8 @@ static fs_err_t parse_setting(fs_config_t *cfg, const setting_t *s, const char *
 	case ST_STR: {
 		char *copy = NULL;
 		if (strpbrk(value, "\r\n")) {
-			return setting_error(errstr, errstr_size, FS_ERR_PARSE, where, s, "value contains a line break");
+			return setting_error(errstr, errstr_size, FS_ERR_PARSE, where, s,
+					     "value contains a line break");
 		}
 		if (!*value && (s->flags & SF_REQUIRED)) {
 			return setting_error(errstr, errstr_size, FS_ERR_PARSE, where, s, "must not be empty");
@@ -430,11 +448,13 @@ static fs_err_t parse_setting(fs_config_t *cfg, const setting_t *s, const char *
 	case ST_DOUBLE: {
 		double v;
 		if (!*value || isspace((unsigned char)*value)) {
-			return setting_error(errstr, errstr_size, FS_ERR_PARSE, where, s, "\"%s\" is not a number", value);
+			return setting_error(errstr, errstr_size, FS_ERR_PARSE, where, s, "\"%s\" is not a number",
+					     value);
 		}
 		v = strtod(value, &end);
 		if (*end || !isfinite(v)) {
-			return setting_error(errstr, errstr_size, FS_ERR_PARSE, where, s, "\"%s\" is not a number", value);
+			return setting_error(errstr, errstr_size, FS_ERR_PARSE, where, s, "\"%s\" is not a number",
+					     value);
 		}
 		if (v < s->min || v > s->max) {
 			return bounds_error(errstr, errstr_size, where, s, value);
@@ -550,8 +570,8 @@ fs_err_t fs_config_add_kprop(fs_config_t *cfg, const char *name, const char *val
 				 scope_section[scope]);
 	}
 	if (!value || strpbrk(value, "\r\n")) {
-		return fs_seterr(errstr, errstr_size, FS_ERR_PARSE, "%s: %s: %s: %s", origin, scope_section[scope], name,
-				 value ? "value contains a line break" : "missing value");
+		return fs_seterr(errstr, errstr_size, FS_ERR_PARSE, "%s: %s: %s: %s", origin, scope_section[scope],
+				 name, value ? "value contains a line break" : "missing value");
 	}
 	if (cfg->nkprops == cfg->kprops_cap) {
 		size_t cap = cfg->kprops_cap ? cfg->kprops_cap * 2 : 8;
@@ -844,8 +864,8 @@ static fs_err_t check_setting(const fs_config_t *cfg, const setting_t *s, char *
 		int i = *(const int *)field;
 		if (i < 0 || i >= count_names(s->names)) {
 			join_names(names, sizeof(names), s->names);
-			return setting_error(errstr, errstr_size, FS_ERR_PARSE, NULL, s, "value %d is not one of: %s", i,
-					     names);
+			return setting_error(errstr, errstr_size, FS_ERR_PARSE, NULL, s, "value %d is not one of: %s",
+					     i, names);
 		}
 		return FS_OK;
 	}
@@ -898,8 +918,8 @@ static fs_err_t validate_windows(const fs_config_t *cfg, char *errstr, size_t er
 	}
 	if (cfg->win_recovery_share > 0 && cfg->win_recovery_share >= cfg->win_min_share) {
 		return fs_seterr(errstr, errstr_size, FS_ERR_PARSE,
-				 "windows.recovery_share: %g must be below windows.min_share (%g)", cfg->win_recovery_share,
-				 cfg->win_min_share);
+				 "windows.recovery_share: %g must be below windows.min_share (%g)",
+				 cfg->win_recovery_share, cfg->win_min_share);
 	}
 	if (fs_window_parse_keys(cfg->win_keys, &keys, reason, sizeof(reason)) != FS_OK) {
 		return fs_seterr(errstr, errstr_size, FS_ERR_PARSE, "windows.keys: %s", reason);
@@ -918,8 +938,8 @@ fs_err_t fs_config_validate(const fs_config_t *cfg, char *errstr, size_t errstr_
 {
 	struct {
 		const char *key, *topic;
-	} out[] = {{"output.scored", cfg->scored_topic}, {"output.alerts", cfg->alerts_topic},
-		   {"output.dlq", cfg->dlq_topic}};
+	} out[] = {
+	    {"output.scored", cfg->scored_topic}, {"output.alerts", cfg->alerts_topic}, {"output.dlq", cfg->dlq_topic}};
 	size_t i, j;
 	int scope;
 	fs_err_t err;
@@ -982,8 +1002,12 @@ fs_err_t fs_config_validate(const fs_config_t *cfg, char *errstr, size_t errstr_
 
 int fs_config_is_secret(const char *name)
 {
-	static const char *const secrets[] = {"sasl.password", "ssl.key.password", "ssl.keystore.password",
-					      "sasl.oauthbearer.client.secret", "ssl.key.pem", "sasl.oauthbearer.config",
+	static const char *const secrets[] = {"sasl.password",
+					      "ssl.key.password",
+					      "ssl.keystore.password",
+					      "sasl.oauthbearer.client.secret",
+					      "ssl.key.pem",
+					      "sasl.oauthbearer.config",
 					      NULL};
 	size_t i;
 
@@ -1023,21 +1047,11 @@ static const char *setting_text(const fs_config_t *cfg, const setting_t *s, char
 
 	switch (s->type) {
 	case ST_STR:
-	case ST_CHOICE:
-		str = *(char *const *)field;
-		return str ? str : "";
-	case ST_INT:
-		snprintf(buf, size, "%d", *(const int *)field);
-		return buf;
-	case ST_INT64:
-		snprintf(buf, size, "%" PRId64, *(const int64_t *)field);
-		return buf;
-	case ST_DOUBLE:
-		format_double(*(const double *)field, buf, size);
-		return buf;
-	case ST_ENUM:
-		i = *(const int *)field;
-		return i >= 0 && i < count_names(s->names) ? s->names[i] : "";
+	case ST_CHOICE: str = *(char *const *)field; return str ? str : "";
+	case ST_INT: snprintf(buf, size, "%d", *(const int *)field); return buf;
+	case ST_INT64: snprintf(buf, size, "%" PRId64, *(const int64_t *)field); return buf;
+	case ST_DOUBLE: format_double(*(const double *)field, buf, size); return buf;
+	case ST_ENUM: i = *(const int *)field; return i >= 0 && i < count_names(s->names) ? s->names[i] : "";
 	}
 	return "";
 }
@@ -1124,16 +1138,10 @@ static void describe_type(const setting_t *s, char *buf, size_t size)
 	char names[256];
 
 	switch (s->type) {
-	case ST_STR:
-		snprintf(buf, size, "%s", s->flags & SF_REQUIRED ? "Text, not empty." : "Text.");
-		return;
+	case ST_STR: snprintf(buf, size, "%s", s->flags & SF_REQUIRED ? "Text, not empty." : "Text."); return;
 	case ST_INT:
-	case ST_INT64:
-		snprintf(buf, size, "Integer from %.0f to %.0f.", s->min, s->max);
-		return;
-	case ST_DOUBLE:
-		snprintf(buf, size, "Number from %g to %g.", s->min, s->max);
-		return;
+	case ST_INT64: snprintf(buf, size, "Integer from %.0f to %.0f.", s->min, s->max); return;
+	case ST_DOUBLE: snprintf(buf, size, "Number from %g to %g.", s->min, s->max); return;
 	case ST_ENUM:
 	case ST_CHOICE:
 		join_names(names, sizeof(names), s->names);
@@ -1156,12 +1164,13 @@ void fs_config_print_example(FILE *fp)
 	fprintf(fp, "# feedsense example configuration: every setting, commented out at its default.\n"
 		    "# Generated from the settings table in pipeline/config.c; do not edit by hand.\n"
 		    "#\n");
-	print_comment(fp, "Precedence, lowest first: the defaults, this file (-c FILE), FEEDSENSE_<SECTION>_<KEY> "
-			  "environment variables (upper case, '.' in a section name as '_'; librdkafka properties as "
-			  "FEEDSENSE_KAFKA_<PROPERTY>, e.g. FEEDSENSE_KAFKA_SASL_PASSWORD, or FEEDSENSE_KAFKA_CONSUMER_/"
-			  "_PRODUCER_<PROPERTY> for one client), command-line flags. "
-			  "Values are not quoted and run to the end of the line; a line starting with '#' or ';' "
-			  "is a comment. An unknown section or key is an error.");
+	print_comment(fp,
+		      "Precedence, lowest first: the defaults, this file (-c FILE), FEEDSENSE_<SECTION>_<KEY> "
+		      "environment variables (upper case, '.' in a section name as '_'; librdkafka properties as "
+		      "FEEDSENSE_KAFKA_<PROPERTY>, e.g. FEEDSENSE_KAFKA_SASL_PASSWORD, or FEEDSENSE_KAFKA_CONSUMER_/"
+		      "_PRODUCER_<PROPERTY> for one client), command-line flags. "
+		      "Values are not quoted and run to the end of the line; a line starting with '#' or ';' "
+		      "is a comment. An unknown section or key is an error.");
 	for (i = 0; i < NSECTIONS; i++) {
 		const section_t *sec = &sections[i];
 		fprintf(fp, "\n[%s]\n", sec->name);
@@ -1210,8 +1219,7 @@ static fs_err_t kafka_set(rd_kafka_conf_t *conf, const char *name, const char *v
  * librdkafka's message". On error @p rd_kafka_conf holds the properties
  * applied before the failing one.
  */
-fs_err_t fs_config_kafka_conf(const fs_config_t *cfg, int scope, void *rd_kafka_conf, char *errstr,
-			      size_t errstr_size)
+fs_err_t fs_config_kafka_conf(const fs_config_t *cfg, int scope, void *rd_kafka_conf, char *errstr, size_t errstr_size)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf;
 	char what[512];

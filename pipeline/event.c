@@ -9,7 +9,7 @@
 #include "feedsense/text.h"
 
 const fs_event_fields_t fs_event_fields_default = {
-	"text", "id", "timestamp", "channel", "customer_id", "locale", "rating",
+    "text", "id", "timestamp", "channel", "customer_id", "locale", "rating",
 };
 
 static const char *const meta_names[FS_EVENT_META_N] = {"timestamp", "channel", "customer_id", "locale", "rating"};
@@ -41,8 +41,8 @@ fs_err_t fs_event_decode_plain(const char *data, size_t len, fs_event_in_t *in, 
 	return FS_OK;
 }
 
-fs_err_t fs_event_decode_json(const char *data, size_t len, const char *text_field, fs_event_in_t *in,
-			      size_t *errpos, char *errstr, size_t errstr_size)
+fs_err_t fs_event_decode_json(const char *data, size_t len, const char *text_field, fs_event_in_t *in, size_t *errpos,
+			      char *errstr, size_t errstr_size)
 {
 	fs_event_fields_t f = fs_event_fields_default;
 	fs_err_t err;
@@ -53,8 +53,8 @@ fs_err_t fs_event_decode_json(const char *data, size_t len, const char *text_fie
 	return err;
 }
 
-fs_err_t fs_event_decode_json_fields(const char *data, size_t len, const fs_event_fields_t *fields,
-				     fs_event_in_t *in, size_t *errpos, char *errstr, size_t errstr_size)
+fs_err_t fs_event_decode_json_fields(const char *data, size_t len, const fs_event_fields_t *fields, fs_event_in_t *in,
+				     size_t *errpos, char *errstr, size_t errstr_size)
 {
 	const char *text_field = fields->text;
 	const char *metaf[FS_EVENT_META_N] = {fields->timestamp, fields->channel, fields->customer, fields->locale,
@@ -123,8 +123,8 @@ static int dump_cb(const char *buffer, size_t size, void *data)
 	return 0;
 }
 
-void fs_event_write_scored(fs_buf_t *out, const fs_engine_t *engine, const fs_result_t *res,
-			   const fs_event_in_t *in, const char *text_field, const fs_event_source_t *src)
+void fs_event_write_scored(fs_buf_t *out, const fs_engine_t *engine, const fs_result_t *res, const fs_event_in_t *in,
+			   const char *text_field, const fs_event_source_t *src)
 {
 	const fs_tags_t *tags = fs_engine_tags(engine);
 	const fs_rules_t *rules = fs_engine_rules(engine);

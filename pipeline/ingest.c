@@ -64,8 +64,9 @@ static fs_err_t gunzip(fs_ingest_t *ing, const unsigned char *p, size_t len, siz
 			break;
 		}
 		if (rc != Z_OK && rc != Z_BUF_ERROR) {
-			return fs_seterr(errstr, errstr_size, FS_ERR_GZIP, "corrupt gzip data at compressed byte %zu: %s",
-					 len - zs->avail_in, zs->msg ? zs->msg : "inflate failed");
+			return fs_seterr(errstr, errstr_size, FS_ERR_GZIP,
+					 "corrupt gzip data at compressed byte %zu: %s", len - zs->avail_in,
+					 zs->msg ? zs->msg : "inflate failed");
 		}
 		if (rc == Z_BUF_ERROR && zs->avail_in == 0) {
 			return fs_seterr(errstr, errstr_size, FS_ERR_GZIP, "truncated gzip data (%zu bytes)", len);
@@ -98,8 +99,8 @@ fs_err_t fs_ingest_decode(fs_ingest_t *ing, const fs_ingest_opts_t *opts, const 
 		return fs_seterr(errstr, errstr_size, FS_ERR_EMPTY, "empty message");
 	}
 	if (len > opts->max_message_bytes) {
-		return fs_seterr(errstr, errstr_size, FS_ERR_TOO_LARGE, "message of %zu bytes exceeds the %zu-byte limit",
-				 len, opts->max_message_bytes);
+		return fs_seterr(errstr, errstr_size, FS_ERR_TOO_LARGE,
+				 "message of %zu bytes exceeds the %zu-byte limit", len, opts->max_message_bytes);
 	}
 	if (len >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
 		ing->compressed = 1;
@@ -146,8 +147,8 @@ fs_err_t fs_ingest_decode(fs_ingest_t *ing, const fs_ingest_opts_t *opts, const 
 	if (in->text_len > opts->max_text_bytes) {
 		size_t n = in->text_len;
 		fs_event_in_clear(in);
-		return fs_seterr(errstr, errstr_size, FS_ERR_TOO_LARGE, "text of %zu bytes exceeds the %zu-byte limit", n,
-				 opts->max_text_bytes);
+		return fs_seterr(errstr, errstr_size, FS_ERR_TOO_LARGE, "text of %zu bytes exceeds the %zu-byte limit",
+				 n, opts->max_text_bytes);
 	}
 	for (i = 0; i < in->text_len; i++) {
 		char c = in->text[i];

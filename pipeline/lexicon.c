@@ -13,7 +13,7 @@
 #include "feedsense/lexicon.h"
 #include "feedsense/text.h"
 
-#define MAX_FILES 64
+#define MAX_FILES         64
 #define MAX_PHRASE_TOKENS 8
 
 typedef struct trigpair {
@@ -39,8 +39,8 @@ struct fs_lexicon {
 	size_t npairs, pairs_cap;
 	uint32_t *trigs;
 	size_t ntrigs;
-	uint64_t prefix_bloom[1024]; /* 65536 bits over the first 3 bytes of prefixes */
-	uint32_t prefix_lens;        /* bit n set: some prefix has length n (n < 32) */
+	uint64_t prefix_bloom[1024];  /* 65536 bits over the first 3 bytes of prefixes */
+	uint32_t prefix_lens;         /* bit n set: some prefix has length n (n < 32) */
 	uint64_t phrase_filter[4096]; /* 2^18-bit filter over phrase keys and their word prefixes */
 	unsigned max_phrase;
 	fs_text_t text; /* scratch used to normalise keys while loading */
@@ -70,8 +70,8 @@ void fs_diag_report(fs_diag_t *diag, int is_error, const char *fmt, ...)
 }
 
 static const char *mod_names[] = {
-	"none", "booster", "negator", "contrast", "concessive", "polite", "interrogative", "hypothetical", "ignore",
-	"request",
+    "none",   "booster",       "negator",      "contrast", "concessive",
+    "polite", "interrogative", "hypothetical", "ignore",   "request",
 };
 
 int fs_mod_parse(const char *s, size_t len)
@@ -289,7 +289,7 @@ static fs_lexent_t *table_upsert(fs_lexicon_t *lex, table_t *t, const char *key,
 	return e;
 }
 
-#define KEY_NOMEM (-1)
+#define KEY_NOMEM    (-1)
 #define KEY_BAD_UTF8 (-2)
 
 /*
@@ -397,13 +397,13 @@ static int parse_num(const char *s, size_t len, double *out)
 
 /* Report a problem: in keep-going mode it is counted and the line skipped
  * (returns 0); otherwise errstr is filled and FS_ERR_PARSE returned. */
-#define PROBLEM(...)                                                                                                \
-	{                                                                                                           \
-		fs_diag_report(diag, 1, __VA_ARGS__);                                                               \
-		if (diag && diag->keep_going) {                                                                     \
-			continue; /* skip the bad line */                                                           \
-		}                                                                                                   \
-		return fs_seterr(errstr, errstr_size, FS_ERR_PARSE, __VA_ARGS__);                                   \
+#define PROBLEM(...)                                                                                                   \
+	{                                                                                                              \
+		fs_diag_report(diag, 1, __VA_ARGS__);                                                                  \
+		if (diag && diag->keep_going) {                                                                        \
+			continue; /* skip the bad line */                                                              \
+		}                                                                                                      \
+		return fs_seterr(errstr, errstr_size, FS_ERR_PARSE, __VA_ARGS__);                                      \
 	}
 
 fs_err_t fs_lexicon_load(fs_lexicon_t *lex, const char *name, const char *data, size_t len, fs_lexfmt_t fmt,
@@ -440,7 +440,8 @@ fs_err_t fs_lexicon_load(fs_lexicon_t *lex, const char *name, const char *data, 
 			vend = line + llen;
 		}
 		if (parse_num(tab + 1, (size_t)(vend - tab - 1), &v) != 0) {
-			PROBLEM("%s:%u: valence '%.*s' is not a number", name, it.lineno, (int)(vend - tab - 1), tab + 1);
+			PROBLEM("%s:%u: valence '%.*s' is not a number", name, it.lineno, (int)(vend - tab - 1),
+				tab + 1);
 		}
 		if (v < lo || v > hi) {
 			PROBLEM("%s:%u: valence %g out of range %g..%g", name, it.lineno, v, lo, hi);
@@ -482,8 +483,8 @@ fs_err_t fs_lexicon_load(fs_lexicon_t *lex, const char *name, const char *data, 
 	return FS_OK;
 }
 
-fs_err_t fs_lexicon_load_modifiers(fs_lexicon_t *lex, const char *name, const char *data, size_t len,
-				   fs_diag_t *diag, char *errstr, size_t errstr_size)
+fs_err_t fs_lexicon_load_modifiers(fs_lexicon_t *lex, const char *name, const char *data, size_t len, fs_diag_t *diag,
+				   char *errstr, size_t errstr_size)
 {
 	lines_t it = {data, data + len, 0};
 	const char *line;

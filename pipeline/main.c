@@ -21,10 +21,10 @@
 #include "feedsense/buf.h"
 #include "feedsense/client.h"
 #include "feedsense/config.h"
-#include "feedsense/log.h"
-#include "feedsense/runner.h"
 #include "feedsense/lexicon.h"
+#include "feedsense/log.h"
 #include "feedsense/rules.h"
+#include "feedsense/runner.h"
 #include "feedsense/score.h"
 #include "feedsense/tag.h"
 #include "feedsense/version.h"
@@ -191,20 +191,20 @@ static int parse_double(const char *s, double *out)
 static int cmd_score(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"text", required_argument, NULL, 't'},
-		{"text-field", required_argument, NULL, 'f'},
-		{"plain", no_argument, NULL, 'p'},
-		{"output", required_argument, NULL, 'o'},
-		{"strict", no_argument, NULL, 's'},
-		{"threads", required_argument, NULL, 'j'},
-		{"progress", no_argument, NULL, 'P'},
-		{"lexicons", required_argument, NULL, 'L'},
-		{"user-lexicon", required_argument, NULL, 'u'},
-		{"pos-threshold", required_argument, NULL, 1},
-		{"neg-threshold", required_argument, NULL, 2},
-		{"max-line", required_argument, NULL, 3},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"text", required_argument, NULL, 't'},
+	    {"text-field", required_argument, NULL, 'f'},
+	    {"plain", no_argument, NULL, 'p'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"strict", no_argument, NULL, 's'},
+	    {"threads", required_argument, NULL, 'j'},
+	    {"progress", no_argument, NULL, 'P'},
+	    {"lexicons", required_argument, NULL, 'L'},
+	    {"user-lexicon", required_argument, NULL, 'u'},
+	    {"pos-threshold", required_argument, NULL, 1},
+	    {"neg-threshold", required_argument, NULL, 2},
+	    {"max-line", required_argument, NULL, 3},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *user[MAX_USER_LEXICONS];
 	fs_engine_opts_t eopts;
@@ -362,14 +362,17 @@ static int lint_files(const char *dir, char **files, int nfiles, fs_diag_t *diag
 					fs_buf_t cbuf = FS_BUF_INIT;
 					snprintf(path, sizeof(path), "%s/%s", dir, FS_CATEGORIES_FILE);
 					if (fs_buf_read_file(&cbuf, path, errstr, sizeof(errstr)) == FS_OK) {
-						fs_tags_load(tags, lex, path, cbuf.p, cbuf.len, NULL, errstr, sizeof(errstr));
+						fs_tags_load(tags, lex, path, cbuf.p, cbuf.len, NULL, errstr,
+							     sizeof(errstr));
 					}
 					fs_buf_free(&cbuf);
 					have_tags = 1;
 				}
-				err = fs_rules_load(rules, lex, tags, spec, buf.p, buf.len, diag, errstr, sizeof(errstr));
+				err =
+				    fs_rules_load(rules, lex, tags, spec, buf.p, buf.len, diag, errstr, sizeof(errstr));
 			} else if (is_mod) {
-				err = fs_lexicon_load_modifiers(lex, spec, buf.p, buf.len, diag, errstr, sizeof(errstr));
+				err =
+				    fs_lexicon_load_modifiers(lex, spec, buf.p, buf.len, diag, errstr, sizeof(errstr));
 			} else {
 				err = fs_lexicon_load(lex, spec, buf.p, buf.len, fmt, diag, errstr, sizeof(errstr));
 			}
@@ -389,10 +392,10 @@ out:
 static int cmd_lexicon(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"lexicons", required_argument, NULL, 'L'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"lexicons", required_argument, NULL, 'L'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = default_lexicon_dir();
 	lint_out_t lo = {0};
@@ -519,63 +522,58 @@ static void usage_run(FILE *fp, const char *cmd)
 		"  -h, --help               this help\n",
 		cmd,
 		!strcmp(cmd, "run")
-			? "Consume feedback from Kafka, score every message, publish scored events, alerts\n"
-			  "and dead letters. Offsets are committed only after the broker acknowledged every\n"
-			  "output derived from them. SIGINT/SIGTERM finish in-flight work and exit 0.\n"
-			  "\n"
-			  "Live reload: SIGHUP (or, with --watch, a change in the lexicon directory, 500 ms\n"
-			  "after the writes stop) loads the lexicons, rules and categories again off the\n"
-			  "scoring path and swaps them in; messages in flight finish on the old set, and\n"
-			  "every scored event names the version that scored it (engine.version). A set\n"
-			  "that fails to load is logged with file:line and the running one stays.\n"
-			: !strcmp(cmd, "windows")
-			? "Read every partition of the scored topic, count negative feedback per category and\n"
-			  "channel in sliding windows ([windows] settings) and publish spike and recovery alerts\n"
-			  "(feedsense.alert.v1, header feedsense.alert.kind=window) to the alerts topic. Run one\n"
-			  "instance. On start it restores its incidents from the alerts it published and rebuilds\n"
-			  "the windows by re-reading the scored topic. SIGINT/SIGTERM exit 0.\n"
-			  "  --from-file FILE         replay NDJSON scored events from FILE ('-': stdin) and print\n"
-			  "                           the alerts instead (no Kafka)\n"
-			: "Validate the configuration (file, environment, flags, librdkafka properties and\n"
-			  "lexicons) and print the effective configuration with secrets masked.\n"
-			  "Exit status 0 when valid, 1 otherwise.\n",
-		strcmp(cmd, "windows") ? "  -g, --group ID           consumer group (default feedsense)\n"
-					 "  -i, --input TOPICS       input topics, comma-separated; ^regex subscribes by pattern\n"
-				       : "",
-		strcmp(cmd, "windows") ? "      --dlq TOPIC          dead letters (default feedback.dlq)\n"
-					 "  -w, --workers N          scoring threads (default: number of cores)\n"
-					 "  -L, --lexicons DIR       lexicon directory\n"
-					 "      --watch              reload the lexicons when their files change (scoring.watch)\n"
-					 "      --exactly-once       use Kafka transactions (processing.guarantee=exactly_once)\n"
-				       : "",
-		strcmp(cmd, "windows") ? "      --metrics ADDR:PORT  /metrics, /healthz, /readyz (default 127.0.0.1:9464; a bare\n"
-					 "                           PORT binds 127.0.0.1, port 0 a free port; off disables)\n"
-				       : "",
-		!strcmp(cmd, "check-config") ? "      --example            print the documented example configuration\n" : "");
+		    ? "Consume feedback from Kafka, score every message, publish scored events, alerts\n"
+		      "and dead letters. Offsets are committed only after the broker acknowledged every\n"
+		      "output derived from them. SIGINT/SIGTERM finish in-flight work and exit 0.\n"
+		      "\n"
+		      "Live reload: SIGHUP (or, with --watch, a change in the lexicon directory, 500 ms\n"
+		      "after the writes stop) loads the lexicons, rules and categories again off the\n"
+		      "scoring path and swaps them in; messages in flight finish on the old set, and\n"
+		      "every scored event names the version that scored it (engine.version). A set\n"
+		      "that fails to load is logged with file:line and the running one stays.\n"
+		: !strcmp(cmd, "windows")
+		    ? "Read every partition of the scored topic, count negative feedback per category and\n"
+		      "channel in sliding windows ([windows] settings) and publish spike and recovery alerts\n"
+		      "(feedsense.alert.v1, header feedsense.alert.kind=window) to the alerts topic. Run one\n"
+		      "instance. On start it restores its incidents from the alerts it published and rebuilds\n"
+		      "the windows by re-reading the scored topic. SIGINT/SIGTERM exit 0.\n"
+		      "  --from-file FILE         replay NDJSON scored events from FILE ('-': stdin) and print\n"
+		      "                           the alerts instead (no Kafka)\n"
+		    : "Validate the configuration (file, environment, flags, librdkafka properties and\n"
+		      "lexicons) and print the effective configuration with secrets masked.\n"
+		      "Exit status 0 when valid, 1 otherwise.\n",
+		strcmp(cmd, "windows")
+		    ? "  -g, --group ID           consumer group (default feedsense)\n"
+		      "  -i, --input TOPICS       input topics, comma-separated; ^regex subscribes by pattern\n"
+		    : "",
+		strcmp(cmd, "windows")
+		    ? "      --dlq TOPIC          dead letters (default feedback.dlq)\n"
+		      "  -w, --workers N          scoring threads (default: number of cores)\n"
+		      "  -L, --lexicons DIR       lexicon directory\n"
+		      "      --watch              reload the lexicons when their files change (scoring.watch)\n"
+		      "      --exactly-once       use Kafka transactions (processing.guarantee=exactly_once)\n"
+		    : "",
+		strcmp(cmd, "windows")
+		    ? "      --metrics ADDR:PORT  /metrics, /healthz, /readyz (default 127.0.0.1:9464; a bare\n"
+		      "                           PORT binds 127.0.0.1, port 0 a free port; off disables)\n"
+		    : "",
+		!strcmp(cmd, "check-config") ? "      --example            print the documented example configuration\n"
+					     : "");
 }
 
 /* Shared by run and check-config: builds the effective configuration. */
 static int load_run_config(int argc, char **argv, const char *cmd, fs_config_t *cfg, int *example)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"property", required_argument, NULL, 'X'},
-		{"brokers", required_argument, NULL, 'b'},
-		{"group", required_argument, NULL, 'g'},
-		{"input", required_argument, NULL, 'i'},
-		{"workers", required_argument, NULL, 'w'},
-		{"lexicons", required_argument, NULL, 'L'},
-		{"scored", required_argument, NULL, 1},
-		{"alerts", required_argument, NULL, 2},
-		{"dlq", required_argument, NULL, 3},
-		{"exactly-once", no_argument, NULL, 4},
-		{"log-level", required_argument, NULL, 5},
-		{"example", no_argument, NULL, 6},
-		{"watch", no_argument, NULL, 7},
-		{"log-format", required_argument, NULL, 8},
-		{"metrics", required_argument, NULL, 9},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},   {"property", required_argument, NULL, 'X'},
+	    {"brokers", required_argument, NULL, 'b'},  {"group", required_argument, NULL, 'g'},
+	    {"input", required_argument, NULL, 'i'},    {"workers", required_argument, NULL, 'w'},
+	    {"lexicons", required_argument, NULL, 'L'}, {"scored", required_argument, NULL, 1},
+	    {"alerts", required_argument, NULL, 2},     {"dlq", required_argument, NULL, 3},
+	    {"exactly-once", no_argument, NULL, 4},     {"log-level", required_argument, NULL, 5},
+	    {"example", no_argument, NULL, 6},          {"watch", no_argument, NULL, 7},
+	    {"log-format", required_argument, NULL, 8}, {"metrics", required_argument, NULL, 9},
+	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
 	struct flag {
 		const char *key, *value;
@@ -605,10 +603,16 @@ static int load_run_config(int argc, char **argv, const char *cmd, fs_config_t *
 		case 1: key = "output.scored"; break;
 		case 2: key = "output.alerts"; break;
 		case 3: key = "output.dlq"; break;
-		case 4: key = "pipeline.processing_guarantee"; optarg = (char *)"exactly_once"; break;
+		case 4:
+			key = "pipeline.processing_guarantee";
+			optarg = (char *)"exactly_once";
+			break;
 		case 5: key = "log.level"; break;
 		case 6: *example = 1; break;
-		case 7: key = "scoring.watch"; optarg = (char *)"1"; break;
+		case 7:
+			key = "scoring.watch";
+			optarg = (char *)"1";
+			break;
 		case 8: key = "log.format"; break;
 		case 9: key = "metrics.listen"; break;
 		case 'h': usage_run(stdout, cmd); return 0;
@@ -817,10 +821,13 @@ static void usage_broker(FILE *fp)
 static int cmd_broker(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"port", required_argument, NULL, 'p'},     {"topics", required_argument, NULL, 't'},
-		{"partitions", required_argument, NULL, 'P'}, {"brokers", required_argument, NULL, 'n'},
-		{"control", no_argument, NULL, 1},           {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"port", required_argument, NULL, 'p'},
+	    {"topics", required_argument, NULL, 't'},
+	    {"partitions", required_argument, NULL, 'P'},
+	    {"brokers", required_argument, NULL, 'n'},
+	    {"control", no_argument, NULL, 1},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *topics = NULL;
 	int port = 0, partitions = 4, nbrokers = 1, control = 0, c;
@@ -854,8 +861,8 @@ static int cmd_broker(int argc, char **argv)
 	}
 	printf("%s\n", port ? fs_broker_listen_address(broker) : fs_broker_bootstraps(broker));
 	fflush(stdout);
-	fs_log(FS_LOG_INFO, "broker", "embedded broker (librdkafka mock cluster, %d broker(s), in memory) at %s", nbrokers,
-	       fs_broker_bootstraps(broker));
+	fs_log(FS_LOG_INFO, "broker", "embedded broker (librdkafka mock cluster, %d broker(s), in memory) at %s",
+	       nbrokers, fs_broker_bootstraps(broker));
 	/* unbuffered: poll() on fd 0 must see every line not yet read, so two
 	 * commands arriving in one write are both executed */
 	setvbuf(stdin, NULL, _IONBF, 0);
@@ -890,40 +897,44 @@ static int cmd_broker(int argc, char **argv)
 
 static void usage_clients(FILE *fp)
 {
-	fprintf(fp,
-		"Usage: feedsense produce [OPTIONS] TOPIC [FILE...]\n"
-		"       feedsense watch [OPTIONS] [TOPIC,...]\n"
-		"\n"
-		"produce sends each line of the files (or stdin) as one message to TOPIC.\n"
-		"watch follows topics (default feedback.scored,feedback.alerts,feedback.dlq) and\n"
-		"prints one readable line per event, or the raw payload with --raw.\n"
-		"\n"
-		"Options:\n"
-		"  -b, --brokers LIST     bootstrap servers (required)\n"
-		"  -X NAME=VALUE          librdkafka property (repeatable)\n"
-		"produce:\n"
-		"  -r, --rate N           messages per second (default: as fast as possible)\n"
-		"  -l, --loop             start over at the end of the input until stopped\n"
-		"  -k, --key-field NAME   use this JSON field as the message key\n"
-		"  -z, --gzip             gzip each payload\n"
-		"  -n, --count N          stop after N messages\n"
-		"watch:\n"
-		"  -g, --group ID         consumer group (default: a new one reading from the start)\n"
-		"  -r, --raw              print payloads as they are\n"
-		"  -n, --count N          exit after N messages\n"
-		"  -t, --timeout S        exit after S seconds without messages\n"
-		"  -h, --help             this help\n");
+	fprintf(fp, "Usage: feedsense produce [OPTIONS] TOPIC [FILE...]\n"
+		    "       feedsense watch [OPTIONS] [TOPIC,...]\n"
+		    "\n"
+		    "produce sends each line of the files (or stdin) as one message to TOPIC.\n"
+		    "watch follows topics (default feedback.scored,feedback.alerts,feedback.dlq) and\n"
+		    "prints one readable line per event, or the raw payload with --raw.\n"
+		    "\n"
+		    "Options:\n"
+		    "  -b, --brokers LIST     bootstrap servers (required)\n"
+		    "  -X NAME=VALUE          librdkafka property (repeatable)\n"
+		    "produce:\n"
+		    "  -r, --rate N           messages per second (default: as fast as possible)\n"
+		    "  -l, --loop             start over at the end of the input until stopped\n"
+		    "  -k, --key-field NAME   use this JSON field as the message key\n"
+		    "  -z, --gzip             gzip each payload\n"
+		    "  -n, --count N          stop after N messages\n"
+		    "watch:\n"
+		    "  -g, --group ID         consumer group (default: a new one reading from the start)\n"
+		    "  -r, --raw              print payloads as they are\n"
+		    "  -n, --count N          exit after N messages\n"
+		    "  -t, --timeout S        exit after S seconds without messages\n"
+		    "  -h, --help             this help\n");
 }
 
 static int cmd_clients(int argc, char **argv, int is_watch)
 {
 	static const struct option longopts[] = {
-		{"brokers", required_argument, NULL, 'b'}, {"rate", required_argument, NULL, 'R'},
-		{"loop", no_argument, NULL, 'l'},          {"key-field", required_argument, NULL, 'k'},
-		{"gzip", no_argument, NULL, 'z'},          {"count", required_argument, NULL, 'n'},
-		{"group", required_argument, NULL, 'g'},   {"raw", no_argument, NULL, 'r'},
-		{"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"brokers", required_argument, NULL, 'b'},
+	    {"rate", required_argument, NULL, 'R'},
+	    {"loop", no_argument, NULL, 'l'},
+	    {"key-field", required_argument, NULL, 'k'},
+	    {"gzip", no_argument, NULL, 'z'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"group", required_argument, NULL, 'g'},
+	    {"raw", no_argument, NULL, 'r'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	fs_produce_opts_t po;
 	fs_watch_opts_t wo;
@@ -1023,7 +1034,8 @@ int main(int argc, char **argv)
 			usage_score(stdout);
 		} else if (argc > 2 && !strcmp(argv[2], "lexicon")) {
 			usage_lexicon(stdout);
-		} else if (argc > 2 && (!strcmp(argv[2], "run") || !strcmp(argv[2], "check-config") || !strcmp(argv[2], "windows"))) {
+		} else if (argc > 2 && (!strcmp(argv[2], "run") || !strcmp(argv[2], "check-config") ||
+					!strcmp(argv[2], "windows"))) {
 			usage_run(stdout, argv[2]);
 		} else if (argc > 2 && !strcmp(argv[2], "broker")) {
 			usage_broker(stdout);

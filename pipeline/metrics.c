@@ -765,13 +765,13 @@ struct fs_metrics {
 	atomic_ullong *busy_since; /* per thread slot: ms (monotonic) since it is busy, 0 idle */
 	atomic_int assign_done;    /* the last rebalance callback assigned (possibly nothing) */
 	atomic_int stopping;
-	atomic_llong down_since;   /* ms (monotonic) since no broker is reachable, 0 when one is */
-	int64_t wedged_ms;         /* FS_METRICS_WEDGED_MS, shorter in tests */
-	uint64_t generation;       /* of the rule set whose categories and rules label the families */
+	atomic_llong down_since;        /* ms (monotonic) since no broker is reachable, 0 when one is */
+	int64_t wedged_ms;              /* FS_METRICS_WEDGED_MS, shorter in tests */
+	uint64_t generation;            /* of the rule set whose categories and rules label the families */
 	char **cat_names, **rule_names; /* those labels, to map the ids of a reloaded set by name */
 	unsigned ncat_names, nrule_names;
-	fs_metric_t *reloads;      /* feedsense_reloads_total{result} */
-	pthread_mutex_t lex_mu;    /* lexicon_info's version */
+	fs_metric_t *reloads;   /* feedsense_reloads_total{result} */
+	pthread_mutex_t lex_mu; /* lexicon_info's version */
 	char lexver[32];
 };
 

@@ -24,9 +24,9 @@ struct fs_ptrack {
 	int32_t partition;
 	pthread_mutex_t mu;
 	entry_t *ring;
-	uint64_t cap;  /* power of two */
-	uint64_t head; /* oldest unfinished sequence */
-	uint64_t tail; /* next sequence to hand out */
+	uint64_t cap;      /* power of two */
+	uint64_t head;     /* oldest unfinished sequence */
+	uint64_t tail;     /* next sequence to hand out */
 	uint64_t busy;     /* entries whose outputs are not all done */
 	int64_t watermark; /* committable offset, -1 none yet */
 	int64_t reported;  /* last watermark given to collect */

@@ -19,7 +19,7 @@ typedef struct rule_impl {
 	pcre2_code *code;
 	char *pattern;
 	int has_requires;
-	int jit; /* JIT-compiled: matched with pcre2_jit_match() directly */
+	int jit;                 /* JIT-compiled: matched with pcre2_jit_match() directly */
 	uint32_t pf_first, pf_n; /* its factors in the prefilter tables */
 } rule_impl_t;
 
@@ -232,12 +232,12 @@ typedef struct load_ctx {
 	const fs_tags_t *tags;
 	const char *name;
 	fs_diag_t *diag;
-	int cur;       /* rule being read, -1 if none or rejected */
+	int cur;        /* rule being read, -1 if none or rejected */
 	unsigned first; /* first rule id loaded by this call */
 } load_ctx_t;
 
-static fs_err_t problem(load_ctx_t *c, char *errstr, size_t errstr_size, fs_err_t err, unsigned line,
-			const char *msg, const char *arg)
+static fs_err_t problem(load_ctx_t *c, char *errstr, size_t errstr_size, fs_err_t err, unsigned line, const char *msg,
+			const char *arg)
 {
 	fs_diag_report(c->diag, 1, "%s:%u: %s%s", c->name, line, msg, arg ? arg : "");
 	if (c->diag && c->diag->keep_going) {
@@ -258,8 +258,9 @@ static int find_rule(const fs_rules_t *rules, const char *name)
 }
 
 /* Split a comma-separated list and call fn for each trimmed item. */
-static fs_err_t each_item(const char *list, fs_err_t (*fn)(load_ctx_t *c, const char *item, unsigned line,
-							   char *errstr, size_t errstr_size),
+static fs_err_t each_item(const char *list,
+			  fs_err_t (*fn)(load_ctx_t *c, const char *item, unsigned line, char *errstr,
+					 size_t errstr_size),
 			  load_ctx_t *c, unsigned line, char *errstr, size_t errstr_size)
 {
 	char item[256];
@@ -392,7 +393,8 @@ static fs_err_t on_line(void *opaque, const char *section, const char *key, cons
 	}
 	if (c->cur < 0) {
 		if (!*section) {
-			return problem(c, errstr, errstr_size, FS_ERR_PARSE, line, "key outside a [rule] section: ", key);
+			return problem(c, errstr, errstr_size, FS_ERR_PARSE, line,
+				       "key outside a [rule] section: ", key);
 		}
 		return FS_OK;
 	}
@@ -400,7 +402,8 @@ static fs_err_t on_line(void *opaque, const char *section, const char *key, cons
 	if (!strcmp(key, "pattern")) {
 		char es[512];
 		if (r->code) {
-			return problem(c, errstr, errstr_size, FS_ERR_PARSE, line, "rule has two patterns: ", r->pub.name);
+			return problem(c, errstr, errstr_size, FS_ERR_PARSE, line,
+				       "rule has two patterns: ", r->pub.name);
 		}
 		r->code = compile(value, es, sizeof(es));
 		if (!r->code) {
@@ -422,7 +425,8 @@ static fs_err_t on_line(void *opaque, const char *section, const char *key, cons
 			return problem(c, errstr, errstr_size, FS_ERR_PARSE, line, "valence is not a number: ", value);
 		}
 		if (v < -4 || v > 4) {
-			return problem(c, errstr, errstr_size, FS_ERR_PARSE, line, "valence out of range -4..4: ", value);
+			return problem(c, errstr, errstr_size, FS_ERR_PARSE, line,
+				       "valence out of range -4..4: ", value);
 		}
 		r->pub.valence = (float)v;
 		r->pub.has_valence = 1;
@@ -440,7 +444,8 @@ static fs_err_t on_line(void *opaque, const char *section, const char *key, cons
 	if (!strcmp(key, "negatable")) {
 		int b;
 		if (parse_bool(value, &b) != 0) {
-			return problem(c, errstr, errstr_size, FS_ERR_PARSE, line, "negatable must be yes or no: ", value);
+			return problem(c, errstr, errstr_size, FS_ERR_PARSE, line,
+				       "negatable must be yes or no: ", value);
 		}
 		r->pub.negatable = (uint8_t)b;
 		return FS_OK;
@@ -449,8 +454,8 @@ static fs_err_t on_line(void *opaque, const char *section, const char *key, cons
 		       "unknown key (pattern, requires, valence, category, flag, negatable): ", key);
 }
 
-fs_err_t fs_rules_load(fs_rules_t *rules, fs_lexicon_t *lex, const fs_tags_t *tags, const char *name,
-		       const char *data, size_t len, fs_diag_t *diag, char *errstr, size_t errstr_size)
+fs_err_t fs_rules_load(fs_rules_t *rules, fs_lexicon_t *lex, const fs_tags_t *tags, const char *name, const char *data,
+		       size_t len, fs_diag_t *diag, char *errstr, size_t errstr_size)
 {
 	load_ctx_t c = {rules, lex, tags, name, diag, -1, rules->n};
 	fs_err_t err = fs_conf_parse(name, data, len, on_line, &c, errstr, errstr_size);
@@ -1758,13 +1763,15 @@ static void pf_scan(const fs_rules_t *rules, fs_rules_scratch_t *scr)
 				if ((pf_load64(s + at) & a->mask) != a->word) {
 					continue; /* the common case: another trigram, or the same in another word */
 				}
-			} else if (at + a->len > len || memcmp(s + at, rules->lit + rules->lit_off[a->lit], a->len) != 0) {
+			} else if (at + a->len > len ||
+				   memcmp(s + at, rules->lit + rules->lit_off[a->lit], a->len) != 0) {
 				continue;
 			}
 			l = a->lit;
 			if (((scr->lit_found[l >> 6] >> (l & 63)) & 1) ||
 			    (a->len > 8 && at + 8 <= len &&
-			     (at + a->len > len || memcmp(s + at + 8, rules->lit + rules->lit_off[l] + 8, a->len - 8U)))) {
+			     (at + a->len > len ||
+			      memcmp(s + at + 8, rules->lit + rules->lit_off[l] + 8, a->len - 8U)))) {
 				continue;
 			}
 			scr->lit_found[l >> 6] |= 1ULL << (l & 63);

@@ -19,8 +19,8 @@
  * txn_interval_ms the consumer stops dispatching, waits until the workers
  * are idle, sends the consumed positions to the transaction and commits it.
  */
-#include <librdkafka/rdkafka.h>
 #include <jansson.h>
+#include <librdkafka/rdkafka.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -40,11 +40,11 @@
 #include "feedsense/runner.h"
 #include "feedsense/score.h"
 
-#define CONSUME_BATCH 1024
-#define CONSUME_WAIT_MS 10 /* a poll waits at most this long for a batch's first message */
-#define LAT_BUCKETS 2000
+#define CONSUME_BATCH     1024
+#define CONSUME_WAIT_MS   10 /* a poll waits at most this long for a batch's first message */
+#define LAT_BUCKETS       2000
 #define MAX_USER_LEXICONS 16
-#define MOD "run"
+#define MOD               "run"
 
 typedef struct runner runner_t;
 
@@ -53,8 +53,8 @@ typedef struct job {
 	rd_kafka_message_t *msg;
 	fs_ptrack_t *pt;
 	uint64_t seq;
-	uint64_t t0_us;     /* when it was consumed */
-	int64_t ts_ms;      /* its Kafka timestamp, -1 if none (end-to-end latency) */
+	uint64_t t0_us; /* when it was consumed */
+	int64_t ts_ms;  /* its Kafka timestamp, -1 if none (end-to-end latency) */
 	runner_t *r;
 	atomic_int pending; /* unacknowledged outputs + the worker's hold */
 } job_t;
@@ -94,7 +94,7 @@ struct runner {
 	const fs_config_t *cfg;
 	volatile sig_atomic_t *stop;
 	volatile sig_atomic_t *reload_flag; /* SIGHUP */
-	fs_reload_t *reload; /* the current engine, replaced live */
+	fs_reload_t *reload;                /* the current engine, replaced live */
 	fs_broker_t *broker;
 	rd_kafka_t *consumer, *producer;
 	rd_kafka_topic_t *t_scored, *t_alerts, *t_dlq;
@@ -293,8 +293,8 @@ static void retry_free(retry_t *rt)
  * when memory ran out (the runner is then marked fatal: nothing is committed
  * past the lost output).
  */
-static int keep_retry(runner_t *r, const char *topic, const void *key, size_t key_len, const void *payload,
-		      size_t len, rd_kafka_headers_t *hdrs, job_t *job, rd_kafka_resp_err_t err)
+static int keep_retry(runner_t *r, const char *topic, const void *key, size_t key_len, const void *payload, size_t len,
+		      rd_kafka_headers_t *hdrs, job_t *job, rd_kafka_resp_err_t err)
 {
 	retry_t *rt = calloc(1, sizeof(*rt));
 
@@ -339,8 +339,8 @@ static int keep_retry(runner_t *r, const char *topic, const void *key, size_t ke
  * the thread that serves them (@p poller 1: retries) must never block, or it
  * waits for itself for ever: it serves the reports while it waits instead.
  */
-static int produce(runner_t *r, rd_kafka_topic_t *rkt, const void *key, size_t key_len, const void *payload,
-		   size_t len, rd_kafka_headers_t *hdrs, job_t *job, int poller)
+static int produce(runner_t *r, rd_kafka_topic_t *rkt, const void *key, size_t key_len, const void *payload, size_t len,
+		   rd_kafka_headers_t *hdrs, job_t *job, int poller)
 {
 	rd_kafka_resp_err_t err;
 
@@ -512,10 +512,8 @@ static int permanent(rd_kafka_resp_err_t err)
 	case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
 	case RD_KAFKA_RESP_ERR_INVALID_RECORD:
 	case RD_KAFKA_RESP_ERR_INVALID_MSG:
-	case RD_KAFKA_RESP_ERR__INVALID_ARG:
-		return 1;
-	default:
-		return 0;
+	case RD_KAFKA_RESP_ERR__INVALID_ARG: return 1;
+	default: return 0;
 	}
 }
 
@@ -747,8 +745,8 @@ static int drain(runner_t *r, const rd_kafka_topic_partition_list_t *parts, doub
 			inflight = fs_offsets_inflight(r->offs);
 		} else {
 			for (i = 0; i < parts->cnt; i++) {
-				fs_ptrack_t *pt = fs_offsets_partition(r->offs, parts->elems[i].topic,
-								       parts->elems[i].partition);
+				fs_ptrack_t *pt =
+				    fs_offsets_partition(r->offs, parts->elems[i].topic, parts->elems[i].partition);
 				inflight += pt ? fs_ptrack_inflight(pt) : 0;
 			}
 		}
@@ -776,8 +774,7 @@ static void commit_sync(runner_t *r)
 
 static void eos_commit(runner_t *r);
 
-static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
-			 void *opaque)
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
 	runner_t *r = opaque;
 	/* not rd_kafka_rebalance_protocol(): called from this callback while
@@ -812,7 +809,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 		for (i = 0; i < parts->cnt; i++) {
 			/* a tracker still referenced by unfinished messages (the drain
 			 * timed out) is kept: their delivery reports still land in it */
-			fs_ptrack_t *pt = fs_offsets_partition(r->offs, parts->elems[i].topic, parts->elems[i].partition);
+			fs_ptrack_t *pt =
+			    fs_offsets_partition(r->offs, parts->elems[i].topic, parts->elems[i].partition);
 			if (pt && fs_ptrack_inflight(pt) == 0) {
 				fs_offsets_forget(r->offs, parts->elems[i].topic, parts->elems[i].partition);
 			}
@@ -888,7 +886,8 @@ static void eos_commit(runner_t *r)
 						rd_kafka_topic_partition_t *p = &assignment->elems[i];
 						rd_kafka_topic_t *rkt = rd_kafka_topic_new(r->consumer, p->topic, NULL);
 						rd_kafka_seek(rkt, p->partition,
-							      p->offset < 0 ? RD_KAFKA_OFFSET_BEGINNING : p->offset, 10000);
+							      p->offset < 0 ? RD_KAFKA_OFFSET_BEGINNING : p->offset,
+							      10000);
 						rd_kafka_topic_destroy(rkt);
 					}
 				}
@@ -933,7 +932,8 @@ static rd_kafka_t *make_client(runner_t *r, rd_kafka_type_t type, const char *bo
 
 	rc |= set(conf, "bootstrap.servers", bootstraps);
 	rd_kafka_conf_set_opaque(conf, r);
-	rd_kafka_conf_set_log_cb(conf, (void (*)(const rd_kafka_t *, int, const char *, const char *))fs_log_rdkafka_cb);
+	rd_kafka_conf_set_log_cb(conf,
+				 (void (*)(const rd_kafka_t *, int, const char *, const char *))fs_log_rdkafka_cb);
 	rd_kafka_conf_set_error_cb(conf, error_cb);
 	if (type == RD_KAFKA_CONSUMER) {
 		rc |= set(conf, "client.id", "feedsense-consumer");
@@ -989,9 +989,9 @@ static rd_kafka_t *make_client(runner_t *r, rd_kafka_type_t type, const char *bo
 	if (type == RD_KAFKA_CONSUMER) { /* the protocol follows from the strategy, which may be overridden */
 		char strategy[256];
 		size_t slen = sizeof(strategy);
-		r->cooperative = rd_kafka_conf_get(conf, "partition.assignment.strategy", strategy, &slen) ==
-					 RD_KAFKA_CONF_OK &&
-				 strstr(strategy, "cooperative-sticky") != NULL;
+		r->cooperative =
+		    rd_kafka_conf_get(conf, "partition.assignment.strategy", strategy, &slen) == RD_KAFKA_CONF_OK &&
+		    strstr(strategy, "cooperative-sticky") != NULL;
 	}
 	rk = rd_kafka_new(type, conf, es, sizeof(es));
 	if (!rk) {
@@ -1031,12 +1031,13 @@ static void summary(runner_t *r, double *last_t, unsigned long *last_in, unsigne
 	double t = now_s(), dt = t - *last_t;
 	unsigned long in = atomic_load(&r->consumed), out = atomic_load(&r->acked);
 
-	fs_log(FS_LOG_INFO, "summary",
-	       "in %.0f msg/s, out %.0f msg/s | consumed %lu, scored %lu, alerts %lu, dlq %lu | in flight %zu, lag %ld, "
-	       "retried %lu, rule limit hits %lu",
-	       dt > 0 ? (double)(in - *last_in) / dt : 0.0, dt > 0 ? (double)(out - *last_out) / dt : 0.0, in,
-	       atomic_load(&r->scored), atomic_load(&r->alerts), atomic_load(&r->dlq), fs_offsets_inflight(r->offs),
-	       atomic_load(&r->lag), atomic_load(&r->retried), atomic_load(&r->rule_limits));
+	fs_log(
+	    FS_LOG_INFO, "summary",
+	    "in %.0f msg/s, out %.0f msg/s | consumed %lu, scored %lu, alerts %lu, dlq %lu | in flight %zu, lag %ld, "
+	    "retried %lu, rule limit hits %lu",
+	    dt > 0 ? (double)(in - *last_in) / dt : 0.0, dt > 0 ? (double)(out - *last_out) / dt : 0.0, in,
+	    atomic_load(&r->scored), atomic_load(&r->alerts), atomic_load(&r->dlq), fs_offsets_inflight(r->offs),
+	    atomic_load(&r->lag), atomic_load(&r->retried), atomic_load(&r->rule_limits));
 	*last_t = t;
 	*last_in = in;
 	*last_out = out;
@@ -1146,8 +1147,8 @@ static void dispatch(runner_t *r, rd_kafka_message_t *msg)
 			job->pt = NULL;
 		}
 	} else {
-		rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(
-			r->positions, rd_kafka_topic_name(msg->rkt), msg->partition);
+		rd_kafka_topic_partition_t *p =
+		    rd_kafka_topic_partition_list_find(r->positions, rd_kafka_topic_name(msg->rkt), msg->partition);
 		if (!p) {
 			p = rd_kafka_topic_partition_list_add(r->positions, rd_kafka_topic_name(msg->rkt),
 							      msg->partition);
@@ -1197,7 +1198,8 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 	r->nworkers = cfg->workers > 0 ? cfg->workers : (ncores > 0 ? (int)ncores : 1);
 	{
 		fs_reload_ref_t *ref = fs_reload_acquire(r->reload);
-		r->metrics = fs_metrics_start(cfg, fs_reload_ref_engine(ref), fs_reload_ref_generation(ref), r->nworkers);
+		r->metrics =
+		    fs_metrics_start(cfg, fs_reload_ref_engine(ref), fs_reload_ref_generation(ref), r->nworkers);
 		fs_reload_ref_release(ref);
 	}
 	if (!bootstraps || !*bootstraps) {
@@ -1207,7 +1209,8 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 		}
 		bootstraps = fs_broker_bootstraps(r->broker);
 		fs_log(FS_LOG_INFO, MOD,
-		       "no Kafka cluster configured: started the embedded broker (in memory, for trials) at %s", bootstraps);
+		       "no Kafka cluster configured: started the embedded broker (in memory, for trials) at %s",
+		       bootstraps);
 		if (r->eos) {
 			fs_log(FS_LOG_WARN, MOD,
 			       "exactly-once on the embedded broker: librdkafka's mock cluster does not keep offsets "
@@ -1218,10 +1221,10 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 	if (r->producer) {
 		char v[32];
 		size_t vlen = sizeof(v);
-		r->max_output = rd_kafka_conf_get(rd_kafka_conf(r->producer), "message.max.bytes", v, &vlen) ==
-					RD_KAFKA_CONF_OK
-				? (size_t)strtoull(v, NULL, 10) - 4096 /* headers and record overhead */
-				: 1000000 - 4096;
+		r->max_output =
+		    rd_kafka_conf_get(rd_kafka_conf(r->producer), "message.max.bytes", v, &vlen) == RD_KAFKA_CONF_OK
+			? (size_t)strtoull(v, NULL, 10) - 4096 /* headers and record overhead */
+			: 1000000 - 4096;
 	}
 	r->consumer = r->producer ? make_client(r, RD_KAFKA_CONSUMER, bootstraps) : NULL;
 	if (!r->consumer) {
@@ -1252,7 +1255,8 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 		worker_t *w = &r->workers[i];
 		w->r = r;
 		fs_ingest_init(&w->ing);
-		if (fs_reload_use_refresh(r->reload, &w->use) != 0 || wqueue_init(&w->q, (size_t)cfg->queue_size) != 0 ||
+		if (fs_reload_use_refresh(r->reload, &w->use) != 0 ||
+		    wqueue_init(&w->q, (size_t)cfg->queue_size) != 0 ||
 		    pthread_create(&w->th, NULL, worker_main, w) != 0) {
 			fs_log(FS_LOG_ERROR, MOD, "cannot start worker %d", i);
 			goto out;
@@ -1283,7 +1287,8 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 		if (r->metrics) { /* the set in use and the reload counts, for /metrics */
 			fs_reload_stats_t st;
 			fs_reload_stats(r->reload, &st);
-			fs_metrics_lexicon(r->metrics, st.version, st.reloads_ok, st.reloads_failed, st.reloads_unchanged);
+			fs_metrics_lexicon(r->metrics, st.version, st.reloads_ok, st.reloads_failed,
+					   st.reloads_unchanged);
 		}
 		/* One message at a time, each dispatched before the next poll:
 		 * rd_kafka_consume_batch_queue() of librdkafka before 2.1.0 skips

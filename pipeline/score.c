@@ -50,27 +50,28 @@
 #include "feedsense/score.h"
 #include "feedsense/text.h"
 
-#define ALPHA 15.0
-#define NEG_POS_SCALAR (-0.75f)
-#define NEG_NEG_SCALAR (-0.5f)
-#define CAPS_INCR 0.733f
-#define ELONG_INCR 0.3f
-#define EXCL_INCR 0.292f
-#define QM_INCR 0.18f
-#define CONTRAST_BEFORE 0.5f
-#define CONTRAST_AFTER 1.5f
-#define CONCESSION_IN 0.5f
-#define CONCESSION_OUT 1.5f
-#define HYPOTHETICAL_W 0.3f
-#define CONCESSION_REACH 40
-#define QUESTION_W 0.3f
-#define BOOST_WINDOW 3
-#define NEG_WINDOW 4
+#define ALPHA               15.0
+#define NEG_POS_SCALAR      (-0.75f)
+#define NEG_NEG_SCALAR      (-0.5f)
+#define CAPS_INCR           0.733f
+#define ELONG_INCR          0.3f
+#define EXCL_INCR           0.292f
+#define QM_INCR             0.18f
+#define CONTRAST_BEFORE     0.5f
+#define CONTRAST_AFTER      1.5f
+#define CONCESSION_IN       0.5f
+#define CONCESSION_OUT      1.5f
+#define HYPOTHETICAL_W      0.3f
+#define CONCESSION_REACH    40
+#define QUESTION_W          0.3f
+#define BOOST_WINDOW        3
+#define NEG_WINDOW          4
 #define LONG_TEXT_SENTENCES 3.0
 
 const char *const fs_xm_names[] = {
-	"negated", "boosted", "dampened", "caps", "elongated", "before_contrast", "after_contrast",
-	"concession", "question", "polite_ignored", "hypothetical", "double_negation", NULL,
+    "negated",         "boosted",         "dampened",   "caps",     "elongated",
+    "before_contrast", "after_contrast",  "concession", "question", "polite_ignored",
+    "hypothetical",    "double_negation", NULL,
 };
 
 struct fs_engine {
@@ -183,8 +184,8 @@ void fs_engine_destroy(fs_engine_t *engine)
 }
 
 /* Read dir/file, fold it into the version hash. */
-static fs_err_t read_part(fs_buf_t *buf, char *path, size_t pathsz, const char *dir, const char *file,
-			  uint64_t *hash, char *errstr, size_t errstr_size)
+static fs_err_t read_part(fs_buf_t *buf, char *path, size_t pathsz, const char *dir, const char *file, uint64_t *hash,
+			  char *errstr, size_t errstr_size)
 {
 	fs_err_t err;
 
@@ -228,7 +229,8 @@ fs_err_t fs_engine_new(const fs_engine_opts_t *opts, fs_engine_t **enginep, char
 	}
 	fs_rules_set_limits(engine->rules, opts->match_limit, opts->depth_limit);
 	for (i = 0; i < sizeof(lexfiles) / sizeof(lexfiles[0]); i++) {
-		if ((err = read_part(&buf, path, sizeof(path), dir, lexfiles[i], &hash, errstr, errstr_size)) != FS_OK ||
+		if ((err = read_part(&buf, path, sizeof(path), dir, lexfiles[i], &hash, errstr, errstr_size)) !=
+			FS_OK ||
 		    (err = fs_lexicon_load(engine->lex, path, buf.p, buf.len, FS_LEXFMT_NATIVE, opts->diag, errstr,
 					   errstr_size)) != FS_OK) {
 			goto fail;
@@ -248,19 +250,18 @@ fs_err_t fs_engine_new(const fs_engine_opts_t *opts, fs_engine_t **enginep, char
 		}
 		if ((err = read_part(&buf, path, sizeof(path), NULL, spec, &hash, errstr, errstr_size)) != FS_OK ||
 		    (err = fs_lexicon_load(engine->lex, path, buf.p, buf.len, fmt, opts->diag, errstr, errstr_size)) !=
-			    FS_OK) {
+			FS_OK) {
 			goto fail;
 		}
 	}
 	if ((err = read_part(&buf, path, sizeof(path), dir, FS_MODIFIERS_FILE, &hash, errstr, errstr_size)) != FS_OK ||
 	    (err = fs_lexicon_load_modifiers(engine->lex, path, buf.p, buf.len, opts->diag, errstr, errstr_size)) !=
-		    FS_OK) {
+		FS_OK) {
 		goto fail;
 	}
-	if ((err = read_part(&buf, path, sizeof(path), dir, FS_CATEGORIES_FILE, &hash, errstr, errstr_size)) !=
-		    FS_OK ||
+	if ((err = read_part(&buf, path, sizeof(path), dir, FS_CATEGORIES_FILE, &hash, errstr, errstr_size)) != FS_OK ||
 	    (err = fs_tags_load(engine->tags, engine->lex, path, buf.p, buf.len, opts->diag, errstr, errstr_size)) !=
-		    FS_OK) {
+		FS_OK) {
 		goto fail;
 	}
 	if ((err = read_part(&buf, path, sizeof(path), dir, FS_RULES_FILE, &hash, errstr, errstr_size)) != FS_OK ||
@@ -967,7 +968,8 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 				prev = i + 1;
 			} else if (m->mod == FS_MOD_CONCESSIVE || m->mod == FS_MOD_HYPOTHETICAL) {
 				size_t cend, j, s0, s1;
-				for (cend = i + 1; cend < n && cend - i <= CONCESSION_REACH && t->tok[cend].kind != FS_TOK_PUNCT;
+				for (cend = i + 1;
+				     cend < n && cend - i <= CONCESSION_REACH && t->tok[cend].kind != FS_TOK_PUNCT;
 				     cend++) {
 				}
 				if (cend == i + 1) {
@@ -982,9 +984,11 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 				}
 				/* the rest of the sentence weighs more (within CONCESSION_REACH
 				 * tokens, which also keeps a pathological text linear) */
-				for (s0 = i; s0 > 0 && i - s0 < CONCESSION_REACH && ti[s0 - 1].sent == ti[i].sent; s0--) {
+				for (s0 = i; s0 > 0 && i - s0 < CONCESSION_REACH && ti[s0 - 1].sent == ti[i].sent;
+				     s0--) {
 				}
-				for (s1 = cend; s1 < n && s1 - cend < CONCESSION_REACH && ti[s1].sent == ti[i].sent; s1++) {
+				for (s1 = cend; s1 < n && s1 - cend < CONCESSION_REACH && ti[s1].sent == ti[i].sent;
+				     s1++) {
 				}
 				for (j = s0; j < s1; j++) {
 					if (j > i && j < cend) {
@@ -1032,8 +1036,8 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 			apply_local(scr, it, mixed_case);
 		}
 		it->score = it->local * x->w;
-		it->mods |= x->wmods & (FS_XM_BEFORE_CONTRAST | FS_XM_AFTER_CONTRAST | FS_XM_CONCESSION |
-					FS_XM_HYPOTHETICAL);
+		it->mods |=
+		    x->wmods & (FS_XM_BEFORE_CONTRAST | FS_XM_AFTER_CONTRAST | FS_XM_CONCESSION | FS_XM_HYPOTHETICAL);
 		if ((x->wmods & FS_XM_QUESTION) && it->kind != FS_X_RULE) {
 			it->score *= QUESTION_W;
 			it->local *= QUESTION_W;

@@ -64,8 +64,8 @@ static int u8dec(const unsigned char *s, size_t len, uint32_t *cp)
 		if (len < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) {
 			return 0;
 		}
-		v = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
-		    ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+		v = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) | ((uint32_t)(s[2] & 0x3F) << 6) |
+		    (s[3] & 0x3F);
 		if (v < 0x10000 || v > 0x10FFFF) {
 			return 0;
 		}
@@ -125,29 +125,28 @@ static int u8enc(uint32_t cp, char *o)
 
 static int is_emoji_cp(uint32_t cp)
 {
-	return (cp >= 0x1F000 && cp <= 0x1FAFF) || (cp >= 0x2600 && cp <= 0x27BF) ||
-	       (cp >= 0x2300 && cp <= 0x23FF) || (cp >= 0x2B00 && cp <= 0x2BFF) ||
-	       cp == 0x3030 || cp == 0x303D || cp == 0x3297 || cp == 0x3299 || cp == 0x2122 ||
-	       cp == 0x2139 || (cp >= 0x2194 && cp <= 0x21AA);
+	return (cp >= 0x1F000 && cp <= 0x1FAFF) || (cp >= 0x2600 && cp <= 0x27BF) || (cp >= 0x2300 && cp <= 0x23FF) ||
+	       (cp >= 0x2B00 && cp <= 0x2BFF) || cp == 0x3030 || cp == 0x303D || cp == 0x3297 || cp == 0x3299 ||
+	       cp == 0x2122 || cp == 0x2139 || (cp >= 0x2194 && cp <= 0x21AA);
 }
 
 /* Non-ASCII code points that are neither letters nor emoji: skipped. */
 static int is_symbol_cp(uint32_t cp)
 {
 	return (cp >= 0x80 && cp <= 0xBF) || cp == 0xD7 || cp == 0xF7 || (cp >= 0x2000 && cp <= 0x2BFF) ||
-	       (cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xE000 && cp <= 0xF8FF) ||
-	       (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0xFEFF || (cp >= 0xFFF0 && cp <= 0xFFFF);
+	       (cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xE000 && cp <= 0xF8FF) || (cp >= 0xFE00 && cp <= 0xFE0F) ||
+	       cp == 0xFEFF || (cp >= 0xFFF0 && cp <= 0xFFFF);
 }
 
 /* ASCII classes: 1 letter or digit, 2 word character (letter, digit, '_') */
 static const unsigned char ascii_class[256] = {
-	['0'] = 3, ['1'] = 3, ['2'] = 3, ['3'] = 3, ['4'] = 3, ['5'] = 3, ['6'] = 3, ['7'] = 3, ['8'] = 3, ['9'] = 3,
-	['a'] = 3, ['b'] = 3, ['c'] = 3, ['d'] = 3, ['e'] = 3, ['f'] = 3, ['g'] = 3, ['h'] = 3, ['i'] = 3, ['j'] = 3,
-	['k'] = 3, ['l'] = 3, ['m'] = 3, ['n'] = 3, ['o'] = 3, ['p'] = 3, ['q'] = 3, ['r'] = 3, ['s'] = 3, ['t'] = 3,
-	['u'] = 3, ['v'] = 3, ['w'] = 3, ['x'] = 3, ['y'] = 3, ['z'] = 3,
-	['A'] = 3, ['B'] = 3, ['C'] = 3, ['D'] = 3, ['E'] = 3, ['F'] = 3, ['G'] = 3, ['H'] = 3, ['I'] = 3, ['J'] = 3,
-	['K'] = 3, ['L'] = 3, ['M'] = 3, ['N'] = 3, ['O'] = 3, ['P'] = 3, ['Q'] = 3, ['R'] = 3, ['S'] = 3, ['T'] = 3,
-	['U'] = 3, ['V'] = 3, ['W'] = 3, ['X'] = 3, ['Y'] = 3, ['Z'] = 3, ['_'] = 2,
+    ['0'] = 3, ['1'] = 3, ['2'] = 3, ['3'] = 3, ['4'] = 3, ['5'] = 3, ['6'] = 3, ['7'] = 3, ['8'] = 3,
+    ['9'] = 3, ['a'] = 3, ['b'] = 3, ['c'] = 3, ['d'] = 3, ['e'] = 3, ['f'] = 3, ['g'] = 3, ['h'] = 3,
+    ['i'] = 3, ['j'] = 3, ['k'] = 3, ['l'] = 3, ['m'] = 3, ['n'] = 3, ['o'] = 3, ['p'] = 3, ['q'] = 3,
+    ['r'] = 3, ['s'] = 3, ['t'] = 3, ['u'] = 3, ['v'] = 3, ['w'] = 3, ['x'] = 3, ['y'] = 3, ['z'] = 3,
+    ['A'] = 3, ['B'] = 3, ['C'] = 3, ['D'] = 3, ['E'] = 3, ['F'] = 3, ['G'] = 3, ['H'] = 3, ['I'] = 3,
+    ['J'] = 3, ['K'] = 3, ['L'] = 3, ['M'] = 3, ['N'] = 3, ['O'] = 3, ['P'] = 3, ['Q'] = 3, ['R'] = 3,
+    ['S'] = 3, ['T'] = 3, ['U'] = 3, ['V'] = 3, ['W'] = 3, ['X'] = 3, ['Y'] = 3, ['Z'] = 3, ['_'] = 2,
 };
 
 /* ------------------------------------------------------------------ */
@@ -263,27 +262,44 @@ static fs_err_t emit_cp(norm_ctx_t *c, uint32_t cp, uint32_t os)
 		return FS_OK;
 	}
 	switch (cp) {
-	case 0x2018: case 0x2019: case 0x201B: case 0x02BC: case 0x2032: case 0x00B4:
-		return emit_cp(c, '\'', os);
-	case 0x201C: case 0x201D: case 0x201E: case 0x00AB: case 0x00BB:
-		return emit_cp(c, '"', os);
-	case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014: case 0x2212:
-		return emit_cp(c, '-', os);
+	case 0x2018:
+	case 0x2019:
+	case 0x201B:
+	case 0x02BC:
+	case 0x2032:
+	case 0x00B4: return emit_cp(c, '\'', os);
+	case 0x201C:
+	case 0x201D:
+	case 0x201E:
+	case 0x00AB:
+	case 0x00BB: return emit_cp(c, '"', os);
+	case 0x2010:
+	case 0x2011:
+	case 0x2012:
+	case 0x2013:
+	case 0x2014:
+	case 0x2212: return emit_cp(c, '-', os);
 	case 0x2026:
 		flush_space(c);
 		put_byte(c, '.', os);
 		put_byte(c, '.', os);
 		put_byte(c, '.', os);
 		return FS_OK;
-	case 0x2028: case 0x2029: case 0x0085:
-		pend_space(c, 2, os);
-		return FS_OK;
-	case 0x00A0: case 0x202F: case 0x205F: case 0x3000: case 0x1680:
-		return emit_cp(c, ' ', os);
-	case 0xFE0E: case 0xFE0F: case 0x200B: case 0xFEFF: case 0x200C: case 0x2060:
-		return FS_OK; /* presentation selectors and zero-width marks carry nothing */
-	default:
-		break;
+	case 0x2028:
+	case 0x2029:
+	case 0x0085: pend_space(c, 2, os); return FS_OK;
+	case 0x00A0:
+	case 0x202F:
+	case 0x205F:
+	case 0x3000:
+	case 0x1680: return emit_cp(c, ' ', os);
+	case 0xFE0E:
+	case 0xFE0F:
+	case 0x200B:
+	case 0xFEFF:
+	case 0x200C:
+	case 0x2060: return FS_OK; /* presentation selectors and zero-width marks carry nothing */
+	default: break;
 	}
 	if (cp >= 0x2000 && cp <= 0x200A) {
 		return emit_cp(c, ' ', os);
@@ -313,9 +329,9 @@ static size_t html_entity(const char *s, size_t len, uint32_t *cp)
 		const char *name;
 		uint32_t cp;
 	} named[] = {
-		{"amp;", '&'}, {"lt;", '<'}, {"gt;", '>'}, {"quot;", '"'}, {"apos;", '\''},
-		{"nbsp;", 0xA0}, {"rsquo;", 0x2019}, {"lsquo;", 0x2018}, {"ldquo;", 0x201C},
-		{"rdquo;", 0x201D}, {"hellip;", 0x2026}, {"mdash;", 0x2014}, {"ndash;", 0x2013},
+	    {"amp;", '&'},       {"lt;", '<'},       {"gt;", '>'},       {"quot;", '"'},     {"apos;", '\''},
+	    {"nbsp;", 0xA0},     {"rsquo;", 0x2019}, {"lsquo;", 0x2018}, {"ldquo;", 0x201C}, {"rdquo;", 0x201D},
+	    {"hellip;", 0x2026}, {"mdash;", 0x2014}, {"ndash;", 0x2013},
 	};
 	size_t i;
 
@@ -629,7 +645,8 @@ static fs_err_t tokenise(fs_text_t *t)
 		}
 		if (c == '@' && i + 1 < len && word_char_at(t, i + 1, &n)) {
 			i++;
-			while (i < len && (word_char_at(t, i, &n) || (u[i] == '.' && i + 1 < len && is_alnum(u[i + 1])))) {
+			while (i < len &&
+			       (word_char_at(t, i, &n) || (u[i] == '.' && i + 1 < len && is_alnum(u[i + 1])))) {
 				i += (size_t)n;
 			}
 			continue;
@@ -645,7 +662,8 @@ static fs_err_t tokenise(fs_text_t *t)
 				continue;
 			}
 		}
-		if (word_char_at(t, i, &n) || (c == '#' && i + 1 < len && word_char_at(t, i + 1, &n) && u[i + 1] != '_')) {
+		if (word_char_at(t, i, &n) ||
+		    (c == '#' && i + 1 < len && word_char_at(t, i + 1, &n) && u[i + 1] != '_')) {
 			size_t start = i;
 			uint8_t flags = 0;
 
@@ -660,8 +678,8 @@ static fs_err_t tokenise(fs_text_t *t)
 					i += (size_t)n;
 				} else if (u[i] == '\'' && i + 1 < len && i > start && is_alnum(u[i + 1])) {
 					i++; /* inner apostrophe: don't, i'm */
-				} else if ((u[i] == '.' || u[i] == ',') && i > start && is_digit(u[i - 1]) && i + 1 < len &&
-					   is_digit(u[i + 1])) {
+				} else if ((u[i] == '.' || u[i] == ',') && i > start && is_digit(u[i - 1]) &&
+					   i + 1 < len && is_digit(u[i + 1])) {
 					i++; /* 4.5, 1,000 */
 				} else {
 					break;

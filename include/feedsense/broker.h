@@ -22,8 +22,8 @@ typedef struct fs_broker fs_broker_t;
  * @param default_partitions partitions for topics given without a count
  * @returns FS_OK and *brokerp, or an error with errstr.
  */
-fs_err_t fs_broker_new(int nbrokers, const char *topics, int default_partitions, fs_broker_t **brokerp,
-		       char *errstr, size_t errstr_size);
+fs_err_t fs_broker_new(int nbrokers, const char *topics, int default_partitions, fs_broker_t **brokerp, char *errstr,
+		       size_t errstr_size);
 /** @brief Stop the cluster. NULL is a no-op. */
 void fs_broker_destroy(fs_broker_t *broker);
 /** @brief "127.0.0.1:PORT[,...]" bootstrap servers. */

@@ -13,13 +13,16 @@
 #include "feedsense/err.h"
 
 typedef struct fs_buf {
-	char *p;     /**< data, NUL-terminated when non-NULL */
-	size_t len;  /**< bytes used, excluding the terminating NUL */
-	size_t cap;  /**< bytes allocated */
-	int oom;     /**< set when an append failed; later appends are no-ops */
+	char *p;    /**< data, NUL-terminated when non-NULL */
+	size_t len; /**< bytes used, excluding the terminating NUL */
+	size_t cap; /**< bytes allocated */
+	int oom;    /**< set when an append failed; later appends are no-ops */
 } fs_buf_t;
 
-#define FS_BUF_INIT {NULL, 0, 0, 0}
+#define FS_BUF_INIT                                                                                                    \
+	{                                                                                                              \
+		NULL, 0, 0, 0                                                                                          \
+	}
 
 /** @brief Make room for @p extra more bytes. @returns FS_OK or FS_ERR_NOMEM. */
 fs_err_t fs_buf_reserve(fs_buf_t *buf, size_t extra);

@@ -18,8 +18,8 @@
  * is trimmed. Return FS_OK to go on, anything else to stop with that error
  * (the callback fills errstr).
  */
-typedef fs_err_t (*fs_conf_fn)(void *opaque, const char *section, const char *key, const char *value,
-			       unsigned line, char *errstr, size_t errstr_size);
+typedef fs_err_t (*fs_conf_fn)(void *opaque, const char *section, const char *key, const char *value, unsigned line,
+			       char *errstr, size_t errstr_size);
 
 /**
  * @brief Parse @p len bytes of @p data named @p name.

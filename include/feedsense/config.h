@@ -37,70 +37,70 @@ typedef enum fs_input_format {
 typedef struct fs_kprop {
 	char *name;
 	char *value;
-	int scope;      /**< 0 both clients, 1 consumer only, 2 producer only */
-	char *origin;   /**< "file.ini:12", "-X", "FEEDSENSE_KAFKA_..." */
+	int scope;    /**< 0 both clients, 1 consumer only, 2 producer only */
+	char *origin; /**< "file.ini:12", "-X", "FEEDSENSE_KAFKA_..." */
 } fs_kprop_t;
 
 typedef struct fs_config {
 	/* [kafka] well-known shortcuts (also settable as properties) */
-	char *brokers;          /**< bootstrap.servers; NULL/empty: embedded broker */
-	char *group;            /**< group.id ("feedsense") */
+	char *brokers; /**< bootstrap.servers; NULL/empty: embedded broker */
+	char *group;   /**< group.id ("feedsense") */
 	/* [input] */
-	char *input_topics;     /**< comma list, or ^regex ("feedback") */
-	int format;             /**< fs_input_format_t */
-	char *text_field;       /**< "text" */
-	char *id_field;         /**< "id" */
-	char *timestamp_field;  /**< "timestamp" */
-	char *channel_field;    /**< "channel" */
-	char *customer_field;   /**< "customer_id" */
-	char *locale_field;     /**< "locale" */
-	char *rating_field;     /**< "rating" */
-	int64_t max_text_bytes; /**< 1048576: decoded text size limit */
+	char *input_topics;        /**< comma list, or ^regex ("feedback") */
+	int format;                /**< fs_input_format_t */
+	char *text_field;          /**< "text" */
+	char *id_field;            /**< "id" */
+	char *timestamp_field;     /**< "timestamp" */
+	char *channel_field;       /**< "channel" */
+	char *customer_field;      /**< "customer_id" */
+	char *locale_field;        /**< "locale" */
+	char *rating_field;        /**< "rating" */
+	int64_t max_text_bytes;    /**< 1048576: decoded text size limit */
 	int64_t max_message_bytes; /**< 10485760: raw and inflated payload limit */
 	/* [output] */
-	char *scored_topic;     /**< "feedback.scored" */
-	char *alerts_topic;     /**< "feedback.alerts"; empty disables alerts */
-	char *dlq_topic;        /**< "feedback.dlq" */
-	double alert_below;     /**< -0.5: negative label and compound <= this alerts */
-	char *alert_flags;      /**< "churn_risk,legal_threat,safety,abusive": any of these alerts */
+	char *scored_topic; /**< "feedback.scored" */
+	char *alerts_topic; /**< "feedback.alerts"; empty disables alerts */
+	char *dlq_topic;    /**< "feedback.dlq" */
+	double alert_below; /**< -0.5: negative label and compound <= this alerts */
+	char *alert_flags;  /**< "churn_risk,legal_threat,safety,abusive": any of these alerts */
 	/* [scoring] */
-	char *lexicons;         /**< lexicon directory; NULL: the default */
-	char *user_lexicons;    /**< comma list of [vader:|afinn:]FILE */
-	double pos_threshold;   /**< 0.05 */
-	double neg_threshold;   /**< -0.05 */
-	int64_t match_limit;    /**< 200000 */
-	int watch;              /**< 1: reload the lexicons when their files change */
+	char *lexicons;       /**< lexicon directory; NULL: the default */
+	char *user_lexicons;  /**< comma list of [vader:|afinn:]FILE */
+	double pos_threshold; /**< 0.05 */
+	double neg_threshold; /**< -0.05 */
+	int64_t match_limit;  /**< 200000 */
+	int watch;            /**< 1: reload the lexicons when their files change */
 	/* [pipeline] */
-	int workers;            /**< 0: number of cores */
-	int queue_size;         /**< 20000 messages buffered per worker */
-	int guarantee;          /**< fs_guarantee_t */
-	char *transactional_id; /**< exactly-once: "feedsense-<group>" when NULL */
+	int workers;                 /**< 0: number of cores */
+	int queue_size;              /**< 20000 messages buffered per worker */
+	int guarantee;               /**< fs_guarantee_t */
+	char *transactional_id;      /**< exactly-once: "feedsense-<group>" when NULL */
 	int64_t shutdown_timeout_ms; /**< 30000 */
 	int64_t summary_interval_ms; /**< 10000: periodic summary line on stderr; 0 off */
-	int64_t txn_interval_ms; /**< 100: exactly-once transaction length */
-	int64_t max_messages;   /**< 0: stop cleanly after consuming this many messages */
-	int passthrough;        /**< 1: copy input to the scored topic unscored (benchmarks) */
+	int64_t txn_interval_ms;     /**< 100: exactly-once transaction length */
+	int64_t max_messages;        /**< 0: stop cleanly after consuming this many messages */
+	int passthrough;             /**< 1: copy input to the scored topic unscored (benchmarks) */
 	/* [broker] embedded mock cluster */
-	int broker_partitions;  /**< 4: partitions per default topic */
+	int broker_partitions; /**< 4: partitions per default topic */
 	/* [metrics] */
-	char *metrics_listen;   /**< "127.0.0.1:9464": HOST:PORT, PORT, or off/empty */
+	char *metrics_listen; /**< "127.0.0.1:9464": HOST:PORT, PORT, or off/empty */
 	/* [log] */
-	char *log_level;        /**< "info": error, warn, info, debug */
-	char *log_format;       /**< "plain" or "json" */
+	char *log_level;  /**< "info": error, warn, info, debug */
+	char *log_format; /**< "plain" or "json" */
 	/* [windows] spike detection of `feedsense windows` (window.h) */
-	int64_t win_length;     /**< 300 s window */
-	int64_t win_step;       /**< 30 s step: bucket width and evaluation period */
-	int64_t win_lateness;   /**< 60 s allowed lateness */
-	int64_t win_min_count;  /**< 20 negative messages */
-	double win_min_share;   /**< 0.5 negative share */
-	int win_baseline_windows; /**< 6 trailing windows; 0: no baseline */
+	int64_t win_length;         /**< 300 s window */
+	int64_t win_step;           /**< 30 s step: bucket width and evaluation period */
+	int64_t win_lateness;       /**< 60 s allowed lateness */
+	int64_t win_min_count;      /**< 20 negative messages */
+	double win_min_share;       /**< 0.5 negative share */
+	int win_baseline_windows;   /**< 6 trailing windows; 0: no baseline */
 	double win_baseline_factor; /**< 2: share >= factor x baseline; 0: not checked */
-	double win_recovery_share; /**< 0: min_share / 2 */
-	int64_t win_cooldown;   /**< 1800 s */
-	char *win_keys;         /**< "category,channel" (and/or overall) */
-	int64_t win_max_keys;   /**< 10000 */
-	char *win_input;        /**< scored topic read; NULL: output.scored */
-	char *win_output;       /**< alerts topic written; NULL: output.alerts */
+	double win_recovery_share;  /**< 0: min_share / 2 */
+	int64_t win_cooldown;       /**< 1800 s */
+	char *win_keys;             /**< "category,channel" (and/or overall) */
+	int64_t win_max_keys;       /**< 10000 */
+	char *win_input;            /**< scored topic read; NULL: output.scored */
+	char *win_output;           /**< alerts topic written; NULL: output.alerts */
 
 	/* librdkafka pass-through properties, in order of precedence */
 	fs_kprop_t *kprops;
@@ -170,7 +170,6 @@ void fs_config_print_example(FILE *fp);
  *        librdkafka). An unknown or invalid property is an error naming
  *        its origin: "cfg.ini:7: kafka: sasl.pasword: No such configuration property".
  */
-fs_err_t fs_config_kafka_conf(const fs_config_t *cfg, int scope, void *rd_kafka_conf, char *errstr,
-			      size_t errstr_size);
+fs_err_t fs_config_kafka_conf(const fs_config_t *cfg, int scope, void *rd_kafka_conf, char *errstr, size_t errstr_size);
 
 #endif

@@ -43,6 +43,6 @@ const char *fs_err2str(fs_err_t err);
  *        callers can write `return fs_seterr(es, esz, FS_ERR_PARSE, ...)`.
  */
 fs_err_t fs_seterr(char *errstr, size_t errstr_size, fs_err_t err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 #endif

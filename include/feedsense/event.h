@@ -32,14 +32,14 @@ extern const fs_event_fields_t fs_event_fields_default;
 
 /** A decoded input message. Borrowed views stay valid until fs_event_in_clear(). */
 typedef struct fs_event_in {
-	const char *text;   /**< UTF-8 text to score */
+	const char *text; /**< UTF-8 text to score */
 	size_t text_len;
-	const char *id;     /**< the input's id, or NULL */
+	const char *id; /**< the input's id, or NULL */
 	size_t id_len;
-	void *root;         /**< the parsed JSON object (json_t *), or NULL for plain text */
+	void *root;                      /**< the parsed JSON object (json_t *), or NULL for plain text */
 	const fs_event_fields_t *fields; /**< the field names used to decode it */
 	void *meta[FS_EVENT_META_N];     /**< json_t * of the known fields found, or NULL */
-	char idbuf[32];     /**< numeric ids are formatted here */
+	char idbuf[32];                  /**< numeric ids are formatted here */
 } fs_event_in_t;
 
 /** Where a message came from (Kafka); all optional. */
@@ -55,16 +55,16 @@ typedef struct fs_event_source {
  * @returns FS_OK; FS_ERR_UTF8 / FS_ERR_JSON (with *errpos where known, else
  *          SIZE_MAX), FS_ERR_NO_TEXT, FS_ERR_TEXT_TYPE, with errstr set.
  */
-fs_err_t fs_event_decode_json(const char *data, size_t len, const char *text_field, fs_event_in_t *in,
-			      size_t *errpos, char *errstr, size_t errstr_size);
+fs_err_t fs_event_decode_json(const char *data, size_t len, const char *text_field, fs_event_in_t *in, size_t *errpos,
+			      char *errstr, size_t errstr_size);
 
 /**
  * @brief Same with every known field name given: the text and id fields are
  *        picked as above, and the timestamp, channel, customer, locale and
  *        rating fields, when present, are written into the event's "meta".
  */
-fs_err_t fs_event_decode_json_fields(const char *data, size_t len, const fs_event_fields_t *fields,
-				     fs_event_in_t *in, size_t *errpos, char *errstr, size_t errstr_size);
+fs_err_t fs_event_decode_json_fields(const char *data, size_t len, const fs_event_fields_t *fields, fs_event_in_t *in,
+				     size_t *errpos, char *errstr, size_t errstr_size);
 
 /** @brief Decode plain UTF-8 text. Same errors as above for invalid UTF-8. */
 fs_err_t fs_event_decode_plain(const char *data, size_t len, fs_event_in_t *in, size_t *errpos, char *errstr,
@@ -79,7 +79,7 @@ void fs_event_in_clear(fs_event_in_t *in);
  * @param src    Kafka source, or NULL
  * @param text_field name of the text field, left out of "input"
  */
-void fs_event_write_scored(fs_buf_t *out, const fs_engine_t *engine, const fs_result_t *res,
-			   const fs_event_in_t *in, const char *text_field, const fs_event_source_t *src);
+void fs_event_write_scored(fs_buf_t *out, const fs_engine_t *engine, const fs_result_t *res, const fs_event_in_t *in,
+			   const char *text_field, const fs_event_source_t *src);
 
 #endif

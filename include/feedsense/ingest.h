@@ -13,18 +13,18 @@
 #include "feedsense/event.h"
 
 typedef struct fs_ingest_opts {
-	int format;               /**< fs_input_format_t: auto, json, plain */
-	const char *text_field;   /**< "text" */
+	int format;                      /**< fs_input_format_t: auto, json, plain */
+	const char *text_field;          /**< "text" */
 	const fs_event_fields_t *fields; /**< all field names; NULL: defaults with text_field */
-	size_t max_text_bytes;    /**< decoded text limit */
-	size_t max_message_bytes; /**< raw payload and inflated payload limit */
+	size_t max_text_bytes;           /**< decoded text limit */
+	size_t max_message_bytes;        /**< raw payload and inflated payload limit */
 } fs_ingest_opts_t;
 
 /** Per-thread scratch (the inflate buffer and zlib stream). */
 typedef struct fs_ingest {
 	fs_buf_t inflated;
-	void *zs;        /**< z_stream, allocated on first gzip payload */
-	int compressed;  /**< the last payload was gzip */
+	void *zs;       /**< z_stream, allocated on first gzip payload */
+	int compressed; /**< the last payload was gzip */
 } fs_ingest_t;
 
 void fs_ingest_init(fs_ingest_t *ing);

@@ -42,17 +42,17 @@ typedef enum fs_lexfmt {
 
 typedef struct fs_lexent {
 	uint64_t hash;
-	uint32_t key_off;   /**< offset of the key in the table's key arena */
+	uint32_t key_off; /**< offset of the key in the table's key arena */
 	uint32_t keylen;
 	float valence;
-	float modval;       /**< booster strength */
+	float modval; /**< booster strength */
 	uint8_t has_valence;
 	uint8_t mod;        /**< fs_mod_t */
 	uint8_t ntoks;      /**< tokens in the key */
 	uint8_t phrase_max; /**< longest key (in tokens) that starts with this single-token key */
 	uint16_t file;      /**< index of the file that defined the valence */
 	uint16_t ntrig;
-	uint32_t line;      /**< line in that file */
+	uint32_t line; /**< line in that file */
 	uint32_t trig_off;
 } fs_lexent_t;
 
@@ -100,8 +100,8 @@ fs_err_t fs_lexicon_load(fs_lexicon_t *lex, const char *name, const char *data, 
 			 fs_diag_t *diag, char *errstr, size_t errstr_size);
 
 /** @brief Load a modifiers file (term TAB kind [TAB value]). Same conventions. */
-fs_err_t fs_lexicon_load_modifiers(fs_lexicon_t *lex, const char *name, const char *data, size_t len,
-				   fs_diag_t *diag, char *errstr, size_t errstr_size);
+fs_err_t fs_lexicon_load_modifiers(fs_lexicon_t *lex, const char *name, const char *data, size_t len, fs_diag_t *diag,
+				   char *errstr, size_t errstr_size);
 
 /**
  * @brief Make @p term (a word, a phrase, or "prefix*") wake up @p trigger.

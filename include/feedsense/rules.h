@@ -49,8 +49,8 @@ void fs_rules_destroy(fs_rules_t *rules);
  *        trigger words are registered in @p lex.
  * @returns FS_OK or FS_ERR_PARSE / FS_ERR_REGEX with errstr "name:line: reason".
  */
-fs_err_t fs_rules_load(fs_rules_t *rules, fs_lexicon_t *lex, const fs_tags_t *tags, const char *name,
-		       const char *data, size_t len, fs_diag_t *diag, char *errstr, size_t errstr_size);
+fs_err_t fs_rules_load(fs_rules_t *rules, fs_lexicon_t *lex, const fs_tags_t *tags, const char *name, const char *data,
+		       size_t len, fs_diag_t *diag, char *errstr, size_t errstr_size);
 
 /** @brief Set the PCRE2 match limit and depth limit used by new scratch areas. */
 void fs_rules_set_limits(fs_rules_t *rules, uint32_t match_limit, uint32_t depth_limit);

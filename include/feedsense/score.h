@@ -33,14 +33,14 @@ typedef enum fs_label {
 const char *fs_label_name(fs_label_t label);
 
 typedef struct fs_engine_opts {
-	const char *lexicon_dir;             /**< NULL: FS_DEFAULT_LEXICON_DIR */
-	const char *const *user_lexicons;    /**< "[vader:|afinn:]PATH", loaded last */
+	const char *lexicon_dir;          /**< NULL: FS_DEFAULT_LEXICON_DIR */
+	const char *const *user_lexicons; /**< "[vader:|afinn:]PATH", loaded last */
 	size_t n_user_lexicons;
-	double pos_threshold;                /**< compound >= this is positive (0.05) */
-	double neg_threshold;                /**< compound <= this is negative (-0.05) */
-	uint32_t match_limit;                /**< PCRE2 match limit per rule and text */
-	uint32_t depth_limit;                /**< PCRE2 depth limit */
-	fs_diag_t *diag;                     /**< lint mode: report and keep going */
+	double pos_threshold; /**< compound >= this is positive (0.05) */
+	double neg_threshold; /**< compound <= this is negative (-0.05) */
+	uint32_t match_limit; /**< PCRE2 match limit per rule and text */
+	uint32_t depth_limit; /**< PCRE2 depth limit */
+	fs_diag_t *diag;      /**< lint mode: report and keep going */
 } fs_engine_opts_t;
 
 #ifndef FS_DEFAULT_LEXICON_DIR
@@ -48,10 +48,13 @@ typedef struct fs_engine_opts {
 #endif
 
 /** The files an engine loads from its directory, in order. */
-#define FS_LEXICON_FILES {"sentiment.tsv", "domain.tsv", "idioms.tsv", "emoji.tsv"}
-#define FS_MODIFIERS_FILE "modifiers.tsv"
+#define FS_LEXICON_FILES                                                                                               \
+	{                                                                                                              \
+		"sentiment.tsv", "domain.tsv", "idioms.tsv", "emoji.tsv"                                               \
+	}
+#define FS_MODIFIERS_FILE  "modifiers.tsv"
 #define FS_CATEGORIES_FILE "categories.conf"
-#define FS_RULES_FILE "rules.conf"
+#define FS_RULES_FILE      "rules.conf"
 
 /** @brief Defaults for every option. */
 void fs_engine_opts_init(fs_engine_opts_t *opts);
@@ -80,33 +83,33 @@ typedef enum fs_xkind {
 } fs_xkind_t;
 
 /* modifiers that acted on an item */
-#define FS_XM_NEGATED 0x0001
-#define FS_XM_BOOSTED 0x0002
-#define FS_XM_DAMPENED 0x0004
-#define FS_XM_CAPS 0x0008
-#define FS_XM_ELONG 0x0010
-#define FS_XM_BEFORE_CONTRAST 0x0020 /**< before "but": weighs less */
-#define FS_XM_AFTER_CONTRAST 0x0040  /**< after "but": weighs more */
-#define FS_XM_CONCESSION 0x0080      /**< inside an "although" clause */
-#define FS_XM_QUESTION 0x0100        /**< damped: neutral question */
-#define FS_XM_POLITE 0x0200          /**< courtesy ignored in a complaint */
-#define FS_XM_HYPOTHETICAL 0x0400    /**< inside an "if" clause */
+#define FS_XM_NEGATED            0x0001
+#define FS_XM_BOOSTED            0x0002
+#define FS_XM_DAMPENED           0x0004
+#define FS_XM_CAPS               0x0008
+#define FS_XM_ELONG              0x0010
+#define FS_XM_BEFORE_CONTRAST    0x0020 /**< before "but": weighs less */
+#define FS_XM_AFTER_CONTRAST     0x0040 /**< after "but": weighs more */
+#define FS_XM_CONCESSION         0x0080 /**< inside an "although" clause */
+#define FS_XM_QUESTION           0x0100 /**< damped: neutral question */
+#define FS_XM_POLITE             0x0200 /**< courtesy ignored in a complaint */
+#define FS_XM_HYPOTHETICAL       0x0400 /**< inside an "if" clause */
 #define FS_XM_NEGATION_CANCELLED 0x0800 /**< double negation */
 
 /** @brief Names of the FS_XM_* bits, lowest bit first; NULL-terminated. */
 extern const char *const fs_xm_names[];
 
 typedef struct fs_explain {
-	uint8_t kind;       /**< fs_xkind_t */
-	uint16_t mods;      /**< FS_XM_* */
+	uint8_t kind;        /**< fs_xkind_t */
+	uint16_t mods;       /**< FS_XM_* */
 	uint32_t start, end; /**< byte span in the original text */
-	const char *what;   /**< lexicon key or rule name (not NUL-terminated) */
+	const char *what;    /**< lexicon key or rule name (not NUL-terminated) */
 	uint32_t what_len;
-	float valence;      /**< base valence from the lexicon or rule */
-	float local;        /**< after negation, boosters and emphasis */
-	float score;        /**< final contribution, after clause weights */
-	uint32_t tok;       /**< first token (internal) */
-	uint32_t ntok;      /**< tokens covered (internal) */
+	float valence; /**< base valence from the lexicon or rule */
+	float local;   /**< after negation, boosters and emphasis */
+	float score;   /**< final contribution, after clause weights */
+	uint32_t tok;  /**< first token (internal) */
+	uint32_t ntok; /**< tokens covered (internal) */
 } fs_explain_t;
 
 #define FS_CAT_MATCHED_MAX 8
@@ -121,16 +124,16 @@ typedef struct fs_cat_result {
 } fs_cat_result_t;
 
 typedef struct fs_result {
-	double compound;    /**< -1..1 */
+	double compound;      /**< -1..1 */
 	double pos, neu, neg; /**< proportions, sum to 1 */
 	fs_label_t label;
 	const fs_explain_t *explain;
 	size_t nexplain;
 	const fs_cat_result_t *cats;
 	size_t ncats;
-	uint32_t flags;       /**< bit i: fs_rules_flag_name(rules, i) */
-	unsigned limit_hits;  /**< rules skipped because they hit a PCRE2 limit */
-	unsigned rules_run;   /**< regex rules evaluated */
+	uint32_t flags;            /**< bit i: fs_rules_flag_name(rules, i) */
+	unsigned limit_hits;       /**< rules skipped because they hit a PCRE2 limit */
+	unsigned rules_run;        /**< regex rules evaluated */
 	const uint32_t *rules_hit; /**< ids (fs_rules_get) of the rules that matched, once each */
 	unsigned nrules_hit;
 	unsigned ntokens;

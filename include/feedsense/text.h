@@ -17,17 +17,17 @@
 #include "feedsense/err.h"
 
 typedef enum fs_tok_kind {
-	FS_TOK_WORD = 0,   /**< letters/digits with inner apostrophes */
-	FS_TOK_EMOJI,      /**< one emoji (ZWJ sequences kept whole) */
-	FS_TOK_EMOTICON,   /**< ASCII emoticon such as ":)" or "<3" */
-	FS_TOK_PUNCT,      /**< sentence or clause punctuation */
+	FS_TOK_WORD = 0, /**< letters/digits with inner apostrophes */
+	FS_TOK_EMOJI,    /**< one emoji (ZWJ sequences kept whole) */
+	FS_TOK_EMOTICON, /**< ASCII emoticon such as ":)" or "<3" */
+	FS_TOK_PUNCT,    /**< sentence or clause punctuation */
 } fs_tok_kind_t;
 
 /* token flags */
-#define FS_TOKF_CAPS 0x01      /**< written in capitals in the original ("NEVER") */
-#define FS_TOKF_ELONG 0x02     /**< elongated in the original ("sooooo") */
-#define FS_TOKF_HASHTAG 0x04   /**< came from a #hashtag */
-#define FS_TOKF_SENT_END 0x08  /**< PUNCT that ends a sentence (. ! ? newline) */
+#define FS_TOKF_CAPS       0x01 /**< written in capitals in the original ("NEVER") */
+#define FS_TOKF_ELONG      0x02 /**< elongated in the original ("sooooo") */
+#define FS_TOKF_HASHTAG    0x04 /**< came from a #hashtag */
+#define FS_TOKF_SENT_END   0x08 /**< PUNCT that ends a sentence (. ! ? newline) */
 #define FS_TOKF_CLAUSE_END 0x10 /**< PUNCT that ends a clause (, ; : parentheses) */
 
 typedef struct fs_token {
@@ -40,14 +40,14 @@ typedef struct fs_token {
 } fs_token_t;
 
 typedef struct fs_text {
-	char *norm;          /**< normalised text, NUL-terminated */
+	char *norm; /**< normalised text, NUL-terminated */
 	size_t norm_len;
-	uint32_t *map;       /**< map[k]: original offset where norm byte k's source starts;
-				  map[k + 1] is where it ends (map has norm_len + 1 entries) */
+	uint32_t *map; /**< map[k]: original offset where norm byte k's source starts;
+			    map[k + 1] is where it ends (map has norm_len + 1 entries) */
 	size_t norm_cap;
 	fs_token_t *tok;
 	size_t ntok, tok_cap;
-	uint32_t *elong;     /**< norm offsets where an elongation was cut */
+	uint32_t *elong; /**< norm offsets where an elongation was cut */
 	size_t nelong, elong_cap;
 	unsigned ncaps_words;  /**< words written all in capitals */
 	unsigned nlower_words; /**< words with a lower-case letter (counted when ncaps_words > 0) */

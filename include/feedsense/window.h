@@ -33,7 +33,7 @@
 #define FS_WINDOW_ID_MAX       64  /**< longer message ids are truncated */
 #define FS_WINDOW_VALUE_MAX    200 /**< longer key values are truncated */
 #define FS_WINDOW_INCIDENT_MAX 64
-#define FS_WINDOW_MAX_CATS     32 /**< categories of one event considered */
+#define FS_WINDOW_MAX_CATS     32                 /**< categories of one event considered */
 #define FS_WINDOW_TIME_MAX     1000000000000000LL /**< event times within +-this many ms (year 33658) */
 
 /** Key kinds, also used as a bit mask in fs_window_opts_t.keys. */
