@@ -389,10 +389,8 @@ static int lookup_retriable(rd_kafka_resp_err_t err)
 	case RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH:
 	case RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE:
 	case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
-	case RD_KAFKA_RESP_ERR__TRANSPORT:
-		return 1;
-	default:
-		return 0;
+	case RD_KAFKA_RESP_ERR__TRANSPORT: return 1;
+	default: return 0;
 	}
 }
 
