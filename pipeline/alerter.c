@@ -375,6 +375,56 @@ static int partitions_of(alerter_t *al, const char *topic)
 	return n;
 }
 
+/* Whether a ListOffsets error is transient: a leader not elected or not yet
+ * known to the broker answering, right after the topic's creation or a
+ * broker restart. */
+static int lookup_retriable(rd_kafka_resp_err_t err)
+{
+	switch (err) {
+	case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+	case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+	case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+	case RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE:
+	case RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH:
+	case RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH:
+	case RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE:
+	case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+	case RD_KAFKA_RESP_ERR__TRANSPORT: return 1;
+	default: return 0;
+	}
+}
+
+/*
+ * rd_kafka_offsets_for_times() on @p list, retried on transient errors
+ * (librdkafka returns them rather than retrying) until META_TIMEOUT_MS has
+ * passed; each attempt asks for the times first given.
+ */
+static rd_kafka_resp_err_t offsets_for_times(alerter_t *al, rd_kafka_topic_partition_list_t *list)
+{
+	double deadline = mono_s() + META_TIMEOUT_MS / 1000.0;
+	rd_kafka_topic_partition_list_t *want = rd_kafka_topic_partition_list_copy(list);
+	rd_kafka_resp_err_t err;
+	int i, again;
+
+	for (;;) {
+		for (i = 0; i < list->cnt; i++) {
+			list->elems[i].offset = want->elems[i].offset;
+			list->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+		}
+		err = rd_kafka_offsets_for_times(al->consumer, list, META_TIMEOUT_MS);
+		again = lookup_retriable(err);
+		for (i = 0; !err && i < list->cnt; i++) {
+			again |= lookup_retriable(list->elems[i].err);
+		}
+		if (!again || *al->stop || mono_s() >= deadline) {
+			break;
+		}
+		usleep(200 * 1000);
+	}
+	rd_kafka_topic_partition_list_destroy(want);
+	return err;
+}
+
 /*
  * The offsets of @p topic's @p n partitions at wall time @p ts_ms, with
  * rd_kafka_offsets_for_times(); END where no record is that recent. A
@@ -394,7 +444,7 @@ static rd_kafka_topic_partition_list_t *offsets_at(alerter_t *al, const char *to
 		rd_kafka_topic_partition_list_add(list, topic, i)->offset = ts_ms;
 		scan[i] = 0;
 	}
-	err = rd_kafka_offsets_for_times(al->consumer, list, META_TIMEOUT_MS);
+	err = offsets_for_times(al, list);
 	if (err) {
 		fs_log(FS_LOG_ERROR, MOD, "%s: offsets for time %" PRId64 ": %s", topic, ts_ms, rd_kafka_err2str(err));
 		rd_kafka_topic_partition_list_destroy(list);
@@ -411,7 +461,7 @@ static rd_kafka_topic_partition_list_t *offsets_at(alerter_t *al, const char *to
 		for (i = 0; i < probe->cnt; i++) {
 			probe->elems[i].offset = 0;
 		}
-		if (rd_kafka_offsets_for_times(al->consumer, probe, META_TIMEOUT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (offsets_for_times(al, probe) != RD_KAFKA_RESP_ERR_NO_ERROR) {
 			rd_kafka_topic_partition_list_destroy(probe);
 			return list; /* keep END: the time lookup itself worked */
 		}
