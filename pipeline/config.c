@@ -154,7 +154,9 @@ static const setting_t settings[] = {
 	   "at_least_once: input offsets are committed once the outputs are acknowledged (a crash can "
 	   "repeat messages); exactly_once: outputs and offsets are written in Kafka transactions."),
     S_STR("pipeline", "transactional_id", transactional_id, SF_OPTIONAL, NULL,
-	  "Transactional id for exactly_once. Empty: feedsense-<group>."),
+	  "Transactional id for exactly_once, unique per instance and stable across its restarts (a restart "
+	  "fences the instance it replaces at once). Empty: feedsense-<group>-<host name>; set it when several "
+	  "instances of one group share a host."),
     S_I64("pipeline", "shutdown_timeout_ms", shutdown_timeout_ms, "30000", 0, 3600000,
 	  "On shutdown, how long to wait for the messages in flight, in milliseconds."),
     S_I64("pipeline", "summary_interval_ms", summary_interval_ms, "10000", 0, 86400000,

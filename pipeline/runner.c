@@ -970,8 +970,12 @@ static rd_kafka_t *make_client(runner_t *r, rd_kafka_type_t type, const char *bo
 		rc |= set(conf, "message.max.bytes", num);
 		if (r->eos) {
 			snprintf(txid, sizeof(txid), "%s", cfg->transactional_id ? cfg->transactional_id : "");
-			if (!*txid) {
-				snprintf(txid, sizeof(txid), "feedsense-%s", cfg->group);
+			if (!*txid) { /* one per instance: members of a group must not fence each other */
+				char host[128] = "";
+				if (gethostname(host, sizeof(host) - 1) != 0 || !*host) {
+					snprintf(host, sizeof(host), "pid%ld", (long)getpid());
+				}
+				snprintf(txid, sizeof(txid), "feedsense-%s-%s", cfg->group, host);
 			}
 			rc |= set(conf, "transactional.id", txid);
 		}

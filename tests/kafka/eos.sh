@@ -4,8 +4,9 @@
 #      it each time, then a last clean run: a read_committed reader sees every
 #      id exactly once on the scored topic, and on the alert and dead-letter
 #      topics exactly the ids an at-least-once reference run put there, once.
-#   2. Fencing: the transactional id is feedsense-<group>, so a second
-#      instance of the same group takes it over. Instance A is frozen
+#   2. Fencing: the transactional id is feedsense-<group>-<host>, so a
+#      second instance of the same group on the same host (a restart) takes
+#      it over. Instance A is frozen
 #      (SIGSTOP) mid-transaction, B starts and takes over, then A resumes:
 #      A is fenced (logged, non-zero exit) and none of its late outputs is
 #      visible to read_committed readers.
