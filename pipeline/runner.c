@@ -1242,6 +1242,7 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 		if (error) {
 			fs_log(FS_LOG_ERROR, MOD, "transactions: %s", rd_kafka_error_string(error));
 			rd_kafka_error_destroy(error);
+			atomic_store(&r->fatal, 1); /* no transaction to commit at shutdown */
 			goto out;
 		}
 	}
@@ -1346,7 +1347,7 @@ out:
 	}
 	if (r->producer) {
 		double deadline = now_s() + (double)cfg->shutdown_timeout_ms / 1000.0;
-		if (r->eos && !atomic_load(&r->fatal) && r->consumer) {
+		if (r->eos && !atomic_load(&r->fatal) && r->consumer && r->workers) {
 			eos_commit(r);
 		}
 		do {
