@@ -37,7 +37,7 @@ cleanup() {
 		while kill -0 "$p" 2>/dev/null && [ $n -lt 20 ]; do sleep 0.1; n=$((n + 1)); done
 		kill -KILL "$p" 2>/dev/null
 	done
-	kafka_down
+	lib_kafka_down
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -91,7 +91,7 @@ stop_all() {
 		wait "$p" 2>/dev/null
 	done
 	pids=""
-	kafka_down
+	lib_kafka_down
 }
 forget() { # forget PID: it was waited for
 	np=""
@@ -177,8 +177,8 @@ kafka_save_logs() {
 		done
 	done
 }
-# kafka_down: stop every Kafka cluster started here and remove its state
-kafka_down() {
+# lib_kafka_down: stop every Kafka cluster start_broker started and remove its state
+lib_kafka_down() {
 	for d in $kdirs; do
 		FEEDSENSE_TEST_KAFKA_DIR=$d sh "$KAFKA_SH" down >/dev/null 2>&1
 	done
