@@ -291,17 +291,19 @@ count() {
 # Kafka a reader to the end of a topic under constant writes ends only when
 # the writes stop, which would turn a trigger "N written" into "all written".
 WATCH=""
+# watched_gone: succeeds when $WATCH names pipelines and none of them runs any more
+watched_gone() {
+	[ -n "$WATCH" ] || return 1
+	for p in $WATCH; do kill -0 "$p" 2>/dev/null && return 1; done
+	return 0
+}
 wait_count() {
 	topic=$1; want_n=$2; deadline=$(($(now) + $3)); shift 3
 	while :; do
 		CNT=$(count "$topic" -c $((want_n + 1)) "$@")
 		[ "$CNT" -ge "$want_n" ] && return 0
 		[ "$(now)" -ge $deadline ] && return 1
-		if [ -n "$WATCH" ]; then
-			alive=0
-			for p in $WATCH; do kill -0 "$p" 2>/dev/null && alive=1; done
-			[ $alive = 1 ] || return 1
-		fi
+		watched_gone && return 1
 		sleep 0.5
 	done
 }
@@ -348,11 +350,7 @@ wait_distinct() {
 		CNT=$(keys "$topic" "$@" | sort -u | wc -l | tr -d ' ')
 		[ "$CNT" -ge "$want_n" ] && return 0
 		[ "$(now)" -ge $deadline ] && return 1
-		if [ -n "$WATCH" ]; then
-			alive=0
-			for p in $WATCH; do kill -0 "$p" 2>/dev/null && alive=1; done
-			[ $alive = 1 ] || return 1
-		fi
+		watched_gone && return 1
 		sleep 0.5
 	done
 }
