@@ -1170,7 +1170,7 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 {
 	runner_t rr, *r = &rr;
 	const char *bootstraps = cfg->brokers;
-	double last_summary = now_s(), last_txn = now_s();
+	double last_summary = now_s(), last_txn = now_s(), last_lexicon = 0;
 	unsigned long last_in = 0, last_out = 0;
 	char errstr[512];
 	int i, status = 1, joined = 0;
@@ -1289,12 +1289,6 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 			fs_reload_request(r->reload); /* loaded and swapped on the reloader's thread */
 		}
 		fs_metrics_alive(r->metrics, FS_METRICS_SLOT_CONSUMER);
-		if (r->metrics) { /* the set in use and the reload counts, for /metrics */
-			fs_reload_stats_t st;
-			fs_reload_stats(r->reload, &st);
-			fs_metrics_lexicon(r->metrics, st.version, st.reloads_ok, st.reloads_failed,
-					   st.reloads_unchanged);
-		}
 		/* One message at a time, each dispatched before the next poll:
 		 * rd_kafka_consume_batch_queue() of librdkafka before 2.1.0 skips
 		 * offsets when a rebalance happens inside the call (lost messages,
@@ -1311,6 +1305,13 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 			break;
 		}
 		t = now_s();
+		if (r->metrics && t - last_lexicon >= 1.0) { /* the set in use and the reload counts, for /metrics */
+			fs_reload_stats_t st;
+			fs_reload_stats(r->reload, &st);
+			fs_metrics_lexicon(r->metrics, st.version, st.reloads_ok, st.reloads_failed,
+					   st.reloads_unchanged);
+			last_lexicon = t;
+		}
 		if (r->eos) {
 			if ((t - last_txn) * 1000.0 >= (double)cfg->txn_interval_ms) {
 				eos_commit(r);
