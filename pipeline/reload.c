@@ -237,6 +237,7 @@ fs_err_t fs_reload_now(fs_reload_t *rl, const char *why, int *swapped, char *err
 	fs_reload_ref_t *cur, *ref = NULL;
 	const char *old;
 	fs_err_t err;
+	int64_t t0;
 
 	if (swapped) {
 		*swapped = 0;
@@ -244,6 +245,7 @@ fs_err_t fs_reload_now(fs_reload_t *rl, const char *why, int *swapped, char *err
 	pthread_mutex_lock(&rl->load_mu);
 	cur = fs_reload_acquire(rl);
 	old = fs_engine_version(cur->engine);
+	t0 = now_ms();
 	err = fs_engine_new(&rl->eopts, &engine, errstr, errstr_size);
 	if (err == FS_OK && !strcmp(fs_engine_version(engine), old)) {
 		atomic_fetch_add(&rl->unchanged, 1);
@@ -269,9 +271,10 @@ fs_err_t fs_reload_now(fs_reload_t *rl, const char *why, int *swapped, char *err
 	atomic_store_explicit(&rl->gen, ref->gen, memory_order_release);
 	pthread_mutex_unlock(&rl->mu);
 	atomic_fetch_add(&rl->ok, 1);
-	fs_log(FS_LOG_INFO, MOD, "%s -> %s (%zu terms, %u rules, %u categories; %s)", old, fs_engine_version(engine),
-	       fs_lexicon_count(fs_engine_lexicon(engine)), fs_rules_count(fs_engine_rules(engine)),
-	       fs_tags_count(fs_engine_tags(engine)), why);
+	fs_log(FS_LOG_INFO, MOD, "%s -> %s (%zu terms, %u rules, %u categories; %s; loaded in %lld ms)", old,
+	       fs_engine_version(engine), fs_lexicon_count(fs_engine_lexicon(engine)),
+	       fs_rules_count(fs_engine_rules(engine)), fs_tags_count(fs_engine_tags(engine)), why,
+	       (long long)(now_ms() - t0));
 	if (swapped) {
 		*swapped = 1;
 	}
