@@ -49,7 +49,7 @@ SANFLAGS  :=
 endif
 BIN       := $(if $(filter 1,$(SAN)),$(BUILD)/feedsense,bin/feedsense)
 
-LIB_SRC   := err buf text lexicon conf tag rules score event batch log offsets ingest broker client reload metrics runner \
+LIB_SRC   := err clock buf text lexicon conf tag rules score event batch log offsets ingest broker client reload metrics runner \
 	     config window alerter
 LIB_OBJ   := $(LIB_SRC:%=$(BUILD)/%.o)
 LIB       := $(BUILD)/libfeedsense.a

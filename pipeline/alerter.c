@@ -57,6 +57,8 @@
 
 #include "feedsense/alerter.h"
 #include "feedsense/buf.h"
+#include "feedsense/clock.h"
+#include "feedsense/config.h"
 #include "feedsense/log.h"
 
 #define MOD                 "windows"
@@ -89,20 +91,6 @@ typedef struct alerter {
 	double woke_at; /* when a partition at its end last delivered again */
 	unsigned long consumed, bad, produced, acked, failed, restored;
 } alerter_t;
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 fs_err_t fs_alerter_window_opts(const fs_config_t *cfg, fs_window_opts_t *wo, char *errstr, size_t errstr_size)
 {
@@ -153,7 +141,7 @@ static void on_alert(void *opaque, const fs_window_alert_t *a)
 
 	fs_buf_reset(&al->buf);
 	fs_buf_reset(&al->key);
-	fs_window_alert_write(&al->buf, a, &al->wo, wall_ms());
+	fs_window_alert_write(&al->buf, a, &al->wo, fs_wall_ms());
 	fs_window_alert_key(a, &al->key);
 	if (al->buf.oom || al->key.oom) {
 		fs_log(FS_LOG_ERROR, MOD, "out of memory writing an alert");
@@ -291,17 +279,6 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	}
 }
 
-static int set(rd_kafka_conf_t *conf, const char *name, const char *value)
-{
-	char es[512];
-
-	if (rd_kafka_conf_set(conf, name, value, es, sizeof(es)) != RD_KAFKA_CONF_OK) {
-		fs_log(FS_LOG_ERROR, MOD, "%s=%s: %s", name, value, es);
-		return -1;
-	}
-	return 0;
-}
-
 static rd_kafka_t *make_client(alerter_t *al, rd_kafka_type_t type)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -323,16 +300,16 @@ static rd_kafka_t *make_client(alerter_t *al, rd_kafka_type_t type)
 		/* librdkafka's consumer API needs a group id; it is never joined
 		 * (manual assignment) and nothing is committed */
 		snprintf(group, sizeof(group), "%s-windows", cfg->group);
-		rc |= set(conf, "group.id", group);
-		rc |= set(conf, "client.id", "feedsense-windows");
-		rc |= set(conf, "enable.auto.commit", "false");
-		rc |= set(conf, "enable.auto.offset.store", "false");
-		rc |= set(conf, "enable.partition.eof", "true");
-		rc |= set(conf, "auto.offset.reset", "earliest");
+		rc |= fs_config_kafka_default(conf, "group.id", group, MOD);
+		rc |= fs_config_kafka_default(conf, "client.id", "feedsense-windows", MOD);
+		rc |= fs_config_kafka_default(conf, "enable.auto.commit", "false", MOD);
+		rc |= fs_config_kafka_default(conf, "enable.auto.offset.store", "false", MOD);
+		rc |= fs_config_kafka_default(conf, "enable.partition.eof", "true", MOD);
+		rc |= fs_config_kafka_default(conf, "auto.offset.reset", "earliest", MOD);
 	} else {
-		rc |= set(conf, "client.id", "feedsense-windows-producer");
-		rc |= set(conf, "enable.idempotence", "true");
-		rc |= set(conf, "linger.ms", "5");
+		rc |= fs_config_kafka_default(conf, "client.id", "feedsense-windows-producer", MOD);
+		rc |= fs_config_kafka_default(conf, "enable.idempotence", "true", MOD);
+		rc |= fs_config_kafka_default(conf, "linger.ms", "5", MOD);
 		rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
 	}
 	if (rc) {
@@ -351,10 +328,10 @@ static rd_kafka_t *make_client(alerter_t *al, rd_kafka_type_t type)
 /* Partition count of @p topic, waiting up to META_TIMEOUT_MS for it to exist. */
 static int partitions_of(alerter_t *al, const char *topic)
 {
-	double deadline = mono_s() + META_TIMEOUT_MS / 1000.0;
+	double deadline = fs_mono_s() + META_TIMEOUT_MS / 1000.0;
 	int n = -1;
 
-	while (n <= 0 && !*al->stop && mono_s() < deadline) {
+	while (n <= 0 && !*al->stop && fs_mono_s() < deadline) {
 		rd_kafka_topic_t *rkt = rd_kafka_topic_new(al->consumer, topic, NULL);
 		const struct rd_kafka_metadata *md = NULL;
 		rd_kafka_resp_err_t err = rd_kafka_metadata(al->consumer, 0, rkt, &md, 5000);
@@ -401,7 +378,7 @@ static int lookup_retriable(rd_kafka_resp_err_t err)
  */
 static rd_kafka_resp_err_t offsets_for_times(alerter_t *al, rd_kafka_topic_partition_list_t *list)
 {
-	double deadline = mono_s() + META_TIMEOUT_MS / 1000.0;
+	double deadline = fs_mono_s() + META_TIMEOUT_MS / 1000.0;
 	rd_kafka_topic_partition_list_t *want = rd_kafka_topic_partition_list_copy(list);
 	rd_kafka_resp_err_t err;
 	int i, again;
@@ -416,7 +393,7 @@ static rd_kafka_resp_err_t offsets_for_times(alerter_t *al, rd_kafka_topic_parti
 		for (i = 0; !err && i < list->cnt; i++) {
 			again |= lookup_retriable(list->elems[i].err);
 		}
-		if (!again || *al->stop || mono_s() >= deadline) {
+		if (!again || *al->stop || fs_mono_s() >= deadline) {
 			break;
 		}
 		usleep(200 * 1000);
@@ -477,7 +454,7 @@ static rd_kafka_topic_partition_list_t *offsets_at(alerter_t *al, const char *to
 				    FS_LOG_WARN, MOD,
 				    "%s: the broker does not look offsets up by time; reading from the beginning and "
 				    "skipping records older than %" PRId64 " s",
-				    topic, (wall_ms() - ts_ms) / 1000);
+				    topic, (fs_wall_ms() - ts_ms) / 1000);
 			}
 			list->elems[i].offset = lo;
 			scan[i] = 1;
@@ -530,7 +507,7 @@ static int read_back(alerter_t *al, int64_t from_ms)
 		fs_log(FS_LOG_ERROR, MOD, "cannot assign %s", al->out_topic);
 		goto fail;
 	}
-	deadline = mono_s() + READBACK_TIMEOUT_MS / 1000.0;
+	deadline = fs_mono_s() + READBACK_TIMEOUT_MS / 1000.0;
 	while (left > 0 && !*al->stop && !al->fatal) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(al->consumer, 100);
 		rd_kafka_headers_t *hdrs = NULL;
@@ -538,7 +515,7 @@ static int read_back(alerter_t *al, int64_t from_ms)
 		size_t vlen = 0;
 		fs_window_alert_t a;
 
-		if (mono_s() > deadline) {
+		if (fs_mono_s() > deadline) {
 			fs_log(FS_LOG_ERROR, MOD, "reading back %s: not at its end after %d s", al->out_topic,
 			       READBACK_TIMEOUT_MS / 1000);
 			goto fail;
@@ -677,9 +654,9 @@ static void align(alerter_t *al, int64_t f, double now)
 
 static int run_kafka(alerter_t *al)
 {
-	int64_t now = wall_ms(), from = now - rebuild_span_ms(&al->wo);
+	int64_t now = fs_wall_ms(), from = now - rebuild_span_ms(&al->wo);
 	rd_kafka_topic_partition_list_t *list = NULL;
-	double last_summary = mono_s();
+	double last_summary = fs_mono_s();
 	int i, status = 1, *scan = NULL;
 
 	if (!al->cfg->brokers || !*al->cfg->brokers) {
@@ -731,7 +708,7 @@ static int run_kafka(alerter_t *al)
 			if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
 				if (p) {
 					p->at_end = 1;
-					p->eof_at = mono_s();
+					p->eof_at = fs_mono_s();
 				}
 			} else if (m->err) {
 				fs_log(FS_LOG_WARN, MOD, "%s: %s", al->in_topic, rd_kafka_message_errstr(m));
@@ -740,7 +717,7 @@ static int run_kafka(alerter_t *al)
 				int64_t ts = rd_kafka_message_timestamp(m, &tstype), et;
 				if (p && p->at_end) {
 					p->at_end = 0;
-					al->woke_at = mono_s();
+					al->woke_at = fs_mono_s();
 				}
 				if (p && p->scan && ts < from) {
 					/* before the rebuild start */
@@ -750,7 +727,7 @@ static int run_kafka(alerter_t *al)
 			}
 			rd_kafka_message_destroy(m);
 		}
-		t = mono_s();
+		t = fs_mono_s();
 		f = frontier(al, t);
 		fs_window_advance(al->w, f, on_alert, al);
 		align(al, f, t);

@@ -17,6 +17,7 @@
 
 #include "feedsense/batch.h"
 #include "feedsense/buf.h"
+#include "feedsense/clock.h"
 #include "feedsense/event.h"
 
 #define BATCH_LINES 8192
@@ -162,13 +163,6 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && !strcmp(s + n - m, suffix);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Run a batch through the pool (or inline with one worker) and write it. */
 static void run_batch(pool_t *pool, const line_t *lines, size_t nlines, const char *arena, sink_t *sink)
 {
@@ -215,7 +209,7 @@ int fs_batch_run(const fs_engine_t *engine, const fs_batch_opts_t *opts, const c
 	unsigned long total_ok = 0, total_fail = 0, total_lines = 0;
 	int status = 0, i, nthreads = opts->threads;
 	char *chunk = NULL;
-	double t0 = now_s(), last_progress = t0;
+	double t0 = fs_mono_s(), last_progress = t0;
 
 	if (nthreads <= 0) {
 		long nc = sysconf(_SC_NPROCESSORS_ONLN);
@@ -371,7 +365,7 @@ int fs_batch_run(const fs_engine_t *engine, const fs_batch_opts_t *opts, const c
 				break;
 			}
 			if (opts->progress) {
-				double t = now_s();
+				double t = fs_mono_s();
 				if (t - last_progress >= 1.0) {
 					fprintf(stderr, "feedsense: %lu lines, %.0f lines/s\n", total_lines,
 						(double)total_lines / (t - t0));
@@ -409,7 +403,7 @@ int fs_batch_run(const fs_engine_t *engine, const fs_batch_opts_t *opts, const c
 		status = 2;
 	}
 	if (opts->progress) {
-		double dt = now_s() - t0;
+		double dt = fs_mono_s() - t0;
 		fprintf(stderr, "feedsense: done: %lu scored, %lu failed, %.2f s, %.0f lines/s\n", total_ok, total_fail,
 			dt, dt > 0 ? (double)(total_ok + total_fail) / dt : 0.0);
 	}

@@ -13,14 +13,8 @@
 
 #include "feedsense/buf.h"
 #include "feedsense/client.h"
+#include "feedsense/clock.h"
 #include "feedsense/log.h"
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static rd_kafka_conf_t *base_conf(const char *brokers, const char *const *props, size_t nprops)
 {
@@ -101,7 +95,7 @@ int fs_client_produce(const fs_produce_opts_t *opts, const char *const *files, s
 	char es[512], *line = NULL;
 	size_t cap = 0, f;
 	long sent = 0;
-	double t0 = now_s(), last = t0;
+	double t0 = fs_mono_s(), last = t0;
 	fs_buf_t gz = FS_BUF_INIT;
 	int status = 0;
 
@@ -165,13 +159,13 @@ int fs_client_produce(const fs_produce_opts_t *opts, const char *const *files, s
 				sent++;
 				rd_kafka_poll(rk, 0);
 				if (opts->rate > 0) {
-					double due = t0 + (double)sent / opts->rate, t = now_s();
+					double due = t0 + (double)sent / opts->rate, t = fs_mono_s();
 					if (due > t) {
 						usleep((useconds_t)((due - t) * 1e6));
 					}
 				}
-				if (now_s() - last >= 5.0) {
-					last = now_s();
+				if (fs_mono_s() - last >= 5.0) {
+					last = fs_mono_s();
 					fs_log(FS_LOG_INFO, "produce", "%ld messages sent, %lu delivered", sent,
 					       atomic_load(&delivered));
 				}
@@ -195,7 +189,7 @@ done:
 		status = status ? status : 1;
 	}
 	fs_log(FS_LOG_INFO, "produce", "%ld messages sent, %lu delivered in %.1f s", sent, atomic_load(&delivered),
-	       now_s() - t0);
+	       fs_mono_s() - t0);
 	rd_kafka_destroy(rk);
 	free(line);
 	fs_buf_free(&gz);
@@ -308,7 +302,7 @@ int fs_client_watch(const fs_watch_opts_t *opts, volatile sig_atomic_t *stop)
 	char es[512], group[64], *list, *tok, *save = NULL;
 	long seen = 0;
 	int assigned = 0;
-	double last_msg = now_s();
+	double last_msg = fs_mono_s();
 
 	if (!conf) {
 		return 2;
@@ -342,14 +336,14 @@ int fs_client_watch(const fs_watch_opts_t *opts, volatile sig_atomic_t *stop)
 			if (!rd_kafka_assignment(rk, &a) && a) {
 				if (a->cnt) {
 					assigned = 1;
-					last_msg = now_s();
+					last_msg = fs_mono_s();
 				}
 				rd_kafka_topic_partition_list_destroy(a);
 			}
 		}
 		if (!m) {
-			if (opts->idle_timeout > 0 && now_s() - last_msg > opts->idle_timeout &&
-			    (assigned || now_s() - last_msg > opts->idle_timeout + 30)) {
+			if (opts->idle_timeout > 0 && fs_mono_s() - last_msg > opts->idle_timeout &&
+			    (assigned || fs_mono_s() - last_msg > opts->idle_timeout + 30)) {
 				break;
 			}
 			continue;
@@ -361,7 +355,7 @@ int fs_client_watch(const fs_watch_opts_t *opts, volatile sig_atomic_t *stop)
 			rd_kafka_message_destroy(m);
 			continue;
 		}
-		last_msg = now_s();
+		last_msg = fs_mono_s();
 		if (opts->raw) {
 			fwrite(m->payload, 1, m->len, stdout);
 			fputc('\n', stdout);

@@ -28,6 +28,7 @@
 #include "feedsense/buf.h"
 #include "feedsense/conf.h"
 #include "feedsense/config.h"
+#include "feedsense/log.h"
 #include "feedsense/metrics.h"
 #include "feedsense/window.h"
 
@@ -1255,4 +1256,15 @@ fs_err_t fs_config_kafka_conf(const fs_config_t *cfg, int scope, void *rd_kafka_
 		}
 	}
 	return FS_OK;
+}
+
+int fs_config_kafka_default(void *rd_kafka_conf, const char *name, const char *value, const char *module)
+{
+	char errstr[768];
+
+	if (kafka_set(rd_kafka_conf, name, value, "feedsense", errstr, sizeof(errstr)) != FS_OK) {
+		fs_log(FS_LOG_ERROR, module, "%s", errstr);
+		return -1;
+	}
+	return 0;
 }

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "feedsense/clock.h"
 #include "feedsense/config.h"
 #include "feedsense/log.h"
 #include "feedsense/metrics.h"
@@ -775,23 +776,9 @@ struct fs_metrics {
 	char lexver[32];
 };
 
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static int64_t mono_ms(void)
 {
-	return (int64_t)(mono_us() / 1000u) + 1; /* never 0: 0 means "not set" */
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(fs_mono_us() / 1000u) + 1; /* never 0: 0 means "not set" */
 }
 
 static int is_ready(fs_metrics_t *mx, char *why, size_t why_size)
@@ -1092,7 +1079,7 @@ uint64_t fs_metrics_work_begin(fs_metrics_t *mx, int slot)
 	if (slot >= 0 && slot < mx->nslots) {
 		atomic_store(&mx->busy_since[slot], (unsigned long long)mono_ms());
 	}
-	return mono_us();
+	return fs_mono_us();
 }
 
 void fs_metrics_work_end(fs_metrics_t *mx, int slot, uint64_t t0)
@@ -1100,7 +1087,7 @@ void fs_metrics_work_end(fs_metrics_t *mx, int slot, uint64_t t0)
 	if (!mx) {
 		return;
 	}
-	fs_metrics_observe(mx->processing, (double)(mono_us() - t0) / 1e6);
+	fs_metrics_observe(mx->processing, (double)(fs_mono_us() - t0) / 1e6);
 	if (slot >= 0 && slot < mx->nslots) {
 		atomic_store(&mx->busy_since[slot], 0);
 	}
@@ -1233,7 +1220,7 @@ void fs_metrics_done(fs_metrics_t *mx, int64_t kafka_ts_ms)
 	}
 	fs_metrics_add(mx->inflight, 0, -1);
 	if (kafka_ts_ms >= 0) {
-		int64_t d = wall_ms() - kafka_ts_ms;
+		int64_t d = fs_wall_ms() - kafka_ts_ms;
 		fs_metrics_observe(mx->e2e, d > 0 ? (double)d / 1000.0 : 0.0);
 	}
 }

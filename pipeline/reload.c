@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "feedsense/clock.h"
 #include "feedsense/log.h"
 #include "feedsense/reload.h"
 
@@ -84,13 +85,6 @@ void fs_reload_opts_init(fs_reload_opts_t *opts)
 	memset(opts, 0, sizeof(*opts));
 	fs_engine_opts_init(&opts->engine);
 	opts->debounce_ms = FS_RELOAD_DEBOUNCE_MS;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ------------------------------------------------------------------ */
@@ -245,7 +239,7 @@ fs_err_t fs_reload_now(fs_reload_t *rl, const char *why, int *swapped, char *err
 	pthread_mutex_lock(&rl->load_mu);
 	cur = fs_reload_acquire(rl);
 	old = fs_engine_version(cur->engine);
-	t0 = now_ms();
+	t0 = fs_mono_ms();
 	err = fs_engine_new(&rl->eopts, &engine, errstr, errstr_size);
 	if (err == FS_OK && !strcmp(fs_engine_version(engine), old)) {
 		atomic_fetch_add(&rl->unchanged, 1);
@@ -274,7 +268,7 @@ fs_err_t fs_reload_now(fs_reload_t *rl, const char *why, int *swapped, char *err
 	fs_log(FS_LOG_INFO, MOD, "%s -> %s (%zu terms, %u rules, %u categories; %s; loaded in %lld ms)", old,
 	       fs_engine_version(engine), fs_lexicon_count(fs_engine_lexicon(engine)),
 	       fs_rules_count(fs_engine_rules(engine)), fs_tags_count(fs_engine_tags(engine)), why,
-	       (long long)(now_ms() - t0));
+	       (long long)(fs_mono_ms() - t0));
 	if (swapped) {
 		*swapped = 1;
 	}
@@ -414,7 +408,7 @@ static void *reload_main(void *arg)
 		int timeout = -1, rc;
 
 		if (due >= 0) {
-			int64_t left = due - now_ms();
+			int64_t left = due - fs_mono_ms();
 			timeout = left > 0 ? (int)left : 0;
 		}
 		rc = poll(pfd, rl->ifd >= 0 ? 2 : 1, timeout);
@@ -433,7 +427,7 @@ static void *reload_main(void *arg)
 		if (rc > 0 && rl->ifd >= 0 && (pfd[1].revents & POLLIN) && read_events(rl)) {
 			/* quiet time after the last change, but files that never stop
 			 * changing are reloaded after ten quiet times at the latest */
-			int64_t t = now_ms();
+			int64_t t = fs_mono_ms();
 			first = due < 0 ? t : first;
 			due = t + rl->debounce_ms < first + 10 * (int64_t)rl->debounce_ms
 				  ? t + rl->debounce_ms
@@ -442,7 +436,7 @@ static void *reload_main(void *arg)
 		if (atomic_exchange(&rl->requested, 0)) {
 			due = -1; /* this load reads every change seen so far */
 			reload_logged(rl, "SIGHUP");
-		} else if (due >= 0 && now_ms() >= due) {
+		} else if (due >= 0 && fs_mono_ms() >= due) {
 			due = -1;
 			reload_logged(rl, "files changed");
 		}

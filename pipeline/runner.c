@@ -31,6 +31,8 @@
 #include <unistd.h>
 
 #include "feedsense/broker.h"
+#include "feedsense/clock.h"
+#include "feedsense/config.h"
 #include "feedsense/event.h"
 #include "feedsense/ingest.h"
 #include "feedsense/log.h"
@@ -126,13 +128,6 @@ struct runner {
 	/* exactly-once: positions dispatched since the last transaction */
 	rd_kafka_topic_partition_list_t *positions;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint64_t now_us(void)
 {
@@ -736,7 +731,7 @@ static void store_offsets(runner_t *r)
 /* Wait until no message of @p parts (NULL: all) is in flight. */
 static int drain(runner_t *r, const rd_kafka_topic_partition_list_t *parts, double timeout_s)
 {
-	double deadline = now_s() + timeout_s;
+	double deadline = fs_mono_s() + timeout_s;
 	int i;
 
 	for (;;) {
@@ -753,7 +748,7 @@ static int drain(runner_t *r, const rd_kafka_topic_partition_list_t *parts, doub
 		if (!inflight) {
 			return 0;
 		}
-		if (now_s() > deadline) {
+		if (fs_mono_s() > deadline) {
 			fs_log(FS_LOG_WARN, MOD, "%zu messages still in flight after %.0f s", inflight, timeout_s);
 			return -1;
 		}
@@ -911,16 +906,6 @@ static void eos_commit(runner_t *r)
 /* ------------------------------------------------------------------ */
 /* setup                                                               */
 
-static int set(rd_kafka_conf_t *conf, const char *name, const char *value)
-{
-	char es[512];
-	if (rd_kafka_conf_set(conf, name, value, es, sizeof(es)) != RD_KAFKA_CONF_OK) {
-		fs_log(FS_LOG_ERROR, MOD, "%s=%s: %s", name, value, es);
-		return -1;
-	}
-	return 0;
-}
-
 static rd_kafka_t *make_client(runner_t *r, rd_kafka_type_t type, const char *bootstraps)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -930,44 +915,44 @@ static rd_kafka_t *make_client(runner_t *r, rd_kafka_type_t type, const char *bo
 	int rc = 0;
 	int64_t stats_ms = cfg->summary_interval_ms;
 
-	rc |= set(conf, "bootstrap.servers", bootstraps);
+	rc |= fs_config_kafka_default(conf, "bootstrap.servers", bootstraps, MOD);
 	rd_kafka_conf_set_opaque(conf, r);
 	rd_kafka_conf_set_log_cb(conf,
 				 (void (*)(const rd_kafka_t *, int, const char *, const char *))fs_log_rdkafka_cb);
 	rd_kafka_conf_set_error_cb(conf, error_cb);
 	if (type == RD_KAFKA_CONSUMER) {
-		rc |= set(conf, "client.id", "feedsense-consumer");
-		rc |= set(conf, "group.id", cfg->group);
-		rc |= set(conf, "enable.auto.offset.store", "false");
-		rc |= set(conf, "enable.auto.commit", r->eos ? "false" : "true");
-		rc |= set(conf, "auto.commit.interval.ms", "1000");
-		rc |= set(conf, "auto.offset.reset", "earliest");
-		rc |= set(conf, "partition.assignment.strategy", "cooperative-sticky");
-		rc |= set(conf, "queued.min.messages", "200000");
-		rc |= set(conf, "fetch.wait.max.ms", "10"); /* low latency below saturation */
+		rc |= fs_config_kafka_default(conf, "client.id", "feedsense-consumer", MOD);
+		rc |= fs_config_kafka_default(conf, "group.id", cfg->group, MOD);
+		rc |= fs_config_kafka_default(conf, "enable.auto.offset.store", "false", MOD);
+		rc |= fs_config_kafka_default(conf, "enable.auto.commit", r->eos ? "false" : "true", MOD);
+		rc |= fs_config_kafka_default(conf, "auto.commit.interval.ms", "1000", MOD);
+		rc |= fs_config_kafka_default(conf, "auto.offset.reset", "earliest", MOD);
+		rc |= fs_config_kafka_default(conf, "partition.assignment.strategy", "cooperative-sticky", MOD);
+		rc |= fs_config_kafka_default(conf, "queued.min.messages", "200000", MOD);
+		rc |= fs_config_kafka_default(conf, "fetch.wait.max.ms", "10", MOD); /* low latency below saturation */
 		if (r->eos) {
-			rc |= set(conf, "isolation.level", "read_committed");
+			rc |= fs_config_kafka_default(conf, "isolation.level", "read_committed", MOD);
 		}
 		if (r->metrics && (stats_ms <= 0 || stats_ms > FS_METRICS_STATS_INTERVAL_MS)) {
 			stats_ms = FS_METRICS_STATS_INTERVAL_MS; /* lag and broker states for the metrics */
 		}
 		if (stats_ms > 0) {
 			snprintf(num, sizeof(num), "%lld", (long long)stats_ms);
-			rc |= set(conf, "statistics.interval.ms", num);
+			rc |= fs_config_kafka_default(conf, "statistics.interval.ms", num, MOD);
 			rd_kafka_conf_set_stats_cb(conf, stats_cb);
 		}
 		rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
 		rd_kafka_conf_set_offset_commit_cb(conf, offset_commit_cb);
 	} else {
-		rc |= set(conf, "client.id", "feedsense-producer");
-		rc |= set(conf, "enable.idempotence", "true");
-		rc |= set(conf, "linger.ms", "5");
-		rc |= set(conf, "batch.num.messages", "10000");
-		rc |= set(conf, "queue.buffering.max.messages", "500000");
-		rc |= set(conf, "queue.buffering.max.kbytes", "262144");
+		rc |= fs_config_kafka_default(conf, "client.id", "feedsense-producer", MOD);
+		rc |= fs_config_kafka_default(conf, "enable.idempotence", "true", MOD);
+		rc |= fs_config_kafka_default(conf, "linger.ms", "5", MOD);
+		rc |= fs_config_kafka_default(conf, "batch.num.messages", "10000", MOD);
+		rc |= fs_config_kafka_default(conf, "queue.buffering.max.messages", "500000", MOD);
+		rc |= fs_config_kafka_default(conf, "queue.buffering.max.kbytes", "262144", MOD);
 		/* a dead letter carries a whole input, up to input.max_message_bytes */
 		snprintf(num, sizeof(num), "%lld", (long long)cfg->max_message_bytes + 65536);
-		rc |= set(conf, "message.max.bytes", num);
+		rc |= fs_config_kafka_default(conf, "message.max.bytes", num, MOD);
 		if (r->eos) {
 			snprintf(txid, sizeof(txid), "%s", cfg->transactional_id ? cfg->transactional_id : "");
 			if (!*txid) { /* one per instance: members of a group must not fence each other */
@@ -977,7 +962,7 @@ static rd_kafka_t *make_client(runner_t *r, rd_kafka_type_t type, const char *bo
 				}
 				snprintf(txid, sizeof(txid), "feedsense-%s-%s", cfg->group, host);
 			}
-			rc |= set(conf, "transactional.id", txid);
+			rc |= fs_config_kafka_default(conf, "transactional.id", txid, MOD);
 		}
 		rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
 	}
@@ -1032,7 +1017,7 @@ static int subscribe(runner_t *r)
 
 static void summary(runner_t *r, double *last_t, unsigned long *last_in, unsigned long *last_out)
 {
-	double t = now_s(), dt = t - *last_t;
+	double t = fs_mono_s(), dt = t - *last_t;
 	unsigned long in = atomic_load(&r->consumed), out = atomic_load(&r->acked);
 
 	fs_log(
@@ -1170,7 +1155,7 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 {
 	runner_t rr, *r = &rr;
 	const char *bootstraps = cfg->brokers;
-	double last_summary = now_s(), last_txn = now_s(), last_lexicon = 0;
+	double last_summary = fs_mono_s(), last_txn = fs_mono_s(), last_lexicon = 0;
 	unsigned long last_in = 0, last_out = 0;
 	char errstr[512];
 	int i, status = 1, joined = 0;
@@ -1304,7 +1289,7 @@ int fs_runner_run(const fs_config_t *cfg, volatile sig_atomic_t *stop, volatile 
 			       (long long)cfg->max_messages);
 			break;
 		}
-		t = now_s();
+		t = fs_mono_s();
 		if (r->metrics && t - last_lexicon >= 1.0) { /* the set in use and the reload counts, for /metrics */
 			fs_reload_stats_t st;
 			fs_reload_stats(r->reload, &st);
@@ -1347,7 +1332,7 @@ out:
 		pthread_join(r->poll_th, NULL);
 	}
 	if (r->producer) {
-		double deadline = now_s() + (double)cfg->shutdown_timeout_ms / 1000.0;
+		double deadline = fs_mono_s() + (double)cfg->shutdown_timeout_ms / 1000.0;
 		if (r->eos && !atomic_load(&r->fatal) && r->consumer && r->workers) {
 			eos_commit(r);
 		}
@@ -1356,7 +1341,7 @@ out:
 				usleep(100 * 1000);
 			}
 			rd_kafka_flush(r->producer, 500);
-		} while ((rd_kafka_outq_len(r->producer) > 0 || r->retries) && now_s() < deadline);
+		} while ((rd_kafka_outq_len(r->producer) > 0 || r->retries) && fs_mono_s() < deadline);
 		{
 			int left = rd_kafka_outq_len(r->producer);
 			retry_t *rt;

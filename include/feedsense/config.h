@@ -172,4 +172,12 @@ void fs_config_print_example(FILE *fp);
  */
 fs_err_t fs_config_kafka_conf(const fs_config_t *cfg, int scope, void *rd_kafka_conf, char *errstr, size_t errstr_size);
 
+/**
+ * @brief Set one of feedsense's own librdkafka settings on an
+ *        rd_kafka_conf_t. A refusal is logged under @p module (naming the
+ *        property, its value masked when secret).
+ * @return 0, or -1 when librdkafka refused it.
+ */
+int fs_config_kafka_default(void *rd_kafka_conf, const char *name, const char *value, const char *module);
+
 #endif
