@@ -138,7 +138,11 @@ static void usage_lexicon(FILE *fp)
 		"out-of-range values, duplicate entries (an error when the values differ),\n"
 		"entries overridden by a later file, unknown categories and flags, regular\n"
 		"expressions that fail to compile or can match the empty string, rules\n"
-		"without trigger words. File kinds are told by name: *modifiers*.tsv,\n"
+		"without trigger words. Checking the directory also runs each rule's\n"
+		"self-tests: every `example` text must fire the rule with its valence,\n"
+		"categories and flags, every `counter` text must not fire it (a failure\n"
+		"is an error naming FILE:LINE; a rule without an example, a warning).\n"
+		"File kinds are told by name: *modifiers*.tsv,\n"
 		"*categories*.conf, *rules*.conf, any other file is a lexicon\n"
 		"([vader:|afinn:]FILE for other formats).\n"
 		"\n"
@@ -434,6 +438,9 @@ static int cmd_lexicon(int argc, char **argv)
 				fs_diag_report(&diag, 1, "%s", errstr);
 			}
 		} else {
+			char rules_name[4096];
+			snprintf(rules_name, sizeof(rules_name), "%s/%s", dir, FS_RULES_FILE);
+			fs_engine_check_examples(engine, rules_name, 0, &diag);
 			printf("%s: %zu scored entries, %u categories, %u rules, version %s\n", dir,
 			       fs_lexicon_count(fs_engine_lexicon(engine)), fs_tags_count(fs_engine_tags(engine)),
 			       fs_rules_count(fs_engine_rules(engine)), fs_engine_version(engine));

@@ -21,6 +21,8 @@ typedef struct rule_impl {
 	int has_requires;
 	int jit;                 /* JIT-compiled: matched with pcre2_jit_match() directly */
 	uint32_t pf_first, pf_n; /* its factors in the prefilter tables */
+	fs_rule_example_t *ex;   /* `example` and `counter` lines, in file order */
+	unsigned nex;
 } rule_impl_t;
 
 #define PF_ANCHOR_BITS    13 /* the prefilter's literals sit in 2^13 buckets by anchor trigram */
@@ -115,6 +117,10 @@ void fs_rules_destroy(fs_rules_t *rules)
 		pcre2_code_free(rules->rules[i].code);
 		free(rules->rules[i].pattern);
 		free((char *)rules->rules[i].pub.name);
+		for (unsigned k = 0; k < rules->rules[i].nex; k++) {
+			free((char *)rules->rules[i].ex[k].text);
+		}
+		free(rules->rules[i].ex);
 	}
 	for (i = 0; i < rules->nflags; i++) {
 		free(rules->flags[i]);
@@ -139,6 +145,12 @@ unsigned fs_rules_count(const fs_rules_t *rules)
 const fs_rule_t *fs_rules_get(const fs_rules_t *rules, unsigned id)
 {
 	return &rules->rules[id].pub;
+}
+
+const fs_rule_example_t *fs_rules_examples(const fs_rules_t *rules, unsigned id, unsigned *n)
+{
+	*n = id < rules->n ? rules->rules[id].nex : 0;
+	return *n ? rules->rules[id].ex : NULL;
 }
 
 const char *fs_rules_flag_name(const fs_rules_t *rules, unsigned bit)
@@ -450,8 +462,27 @@ static fs_err_t on_line(void *opaque, const char *section, const char *key, cons
 		r->pub.negatable = (uint8_t)b;
 		return FS_OK;
 	}
+	if (!strcmp(key, "example") || !strcmp(key, "counter")) {
+		fs_rule_example_t *p;
+		if (!*value) {
+			return problem(c, errstr, errstr_size, FS_ERR_PARSE, line, "empty text for ", key);
+		}
+		p = realloc(r->ex, (r->nex + 1) * sizeof(*p));
+		if (!p) {
+			return FS_ERR_NOMEM;
+		}
+		r->ex = p;
+		p[r->nex].text = strdup(value);
+		p[r->nex].line = line;
+		p[r->nex].counter = key[0] == 'c';
+		if (!p[r->nex].text) {
+			return FS_ERR_NOMEM;
+		}
+		r->nex++;
+		return FS_OK;
+	}
 	return problem(c, errstr, errstr_size, FS_ERR_PARSE, line,
-		       "unknown key (pattern, requires, valence, category, flag, negatable): ", key);
+		       "unknown key (pattern, requires, valence, category, flag, negatable, example, counter): ", key);
 }
 
 fs_err_t fs_rules_load(fs_rules_t *rules, fs_lexicon_t *lex, const fs_tags_t *tags, const char *name, const char *data,

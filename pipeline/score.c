@@ -172,6 +172,93 @@ fs_label_t fs_engine_label(const fs_engine_t *engine, double compound)
 	return FS_LABEL_NEUTRAL;
 }
 
+/* Why an example of rule @p id fails (NULL: it passes): scored as a whole
+ * message, an `example` must fire the rule with its declared action (valence
+ * counted and not negated, categories tagged, flags raised); a `counter`
+ * must not fire it. */
+static const char *example_fails(const fs_engine_t *engine, const fs_result_t *res, unsigned id,
+				 const fs_rule_example_t *ex)
+{
+	const fs_rule_t *rule = fs_rules_get(engine->rules, id);
+	size_t nlen = strlen(rule->name), i;
+	int hit = 0;
+
+	for (i = 0; i < res->nrules_hit; i++) {
+		hit |= res->rules_hit[i] == id;
+	}
+	if (ex->counter) {
+		return hit ? "counter-example fires the rule" : NULL;
+	}
+	if (!hit) {
+		return "example does not fire the rule";
+	}
+	if (rule->has_valence && rule->valence != 0) {
+		const fs_explain_t *x = NULL;
+		for (i = 0; i < res->nexplain && !x; i++) {
+			if (res->explain[i].kind == FS_X_RULE && res->explain[i].what_len == nlen &&
+			    !memcmp(res->explain[i].what, rule->name, nlen)) {
+				x = &res->explain[i];
+			}
+		}
+		if (!x) {
+			return "example fires the rule but another item takes its words: its valence is not counted";
+		}
+		if (x->valence != rule->valence || (x->local < 0) != (rule->valence < 0)) {
+			return "example fires the rule but its valence is negated or changed";
+		}
+	}
+	for (i = 0; i < 64; i++) {
+		size_t k;
+		int tagged = 0;
+		if (!((rule->cats >> i) & 1)) {
+			continue;
+		}
+		for (k = 0; k < res->ncats; k++) {
+			tagged |= res->cats[k].id == i;
+		}
+		if (!tagged) {
+			return "example fires the rule but its category is not tagged";
+		}
+	}
+	if ((res->flags & rule->flags) != rule->flags) {
+		return "example fires the rule but its flag is not raised";
+	}
+	return NULL;
+}
+
+fs_err_t fs_engine_check_examples(const fs_engine_t *engine, const char *rules_name, int require, fs_diag_t *diag)
+{
+	fs_scratch_t *scr = fs_scratch_new(engine);
+	unsigned id, n = fs_rules_count(engine->rules), k, nex;
+
+	if (!scr) {
+		return FS_ERR_NOMEM;
+	}
+	for (id = 0; id < n; id++) {
+		const fs_rule_example_t *ex = fs_rules_examples(engine->rules, id, &nex);
+		const fs_rule_t *rule = fs_rules_get(engine->rules, id);
+		unsigned positive = 0;
+		for (k = 0; k < nex; k++) {
+			const fs_result_t *res;
+			const char *why;
+			size_t errpos;
+			positive += !ex[k].counter;
+			if (fs_score(engine, scr, ex[k].text, strlen(ex[k].text), &res, &errpos) != FS_OK) {
+				fs_diag_report(diag, 1, "%s:%u: rule %s: the %s is not valid UTF-8 (byte %zu)", rules_name,
+					       ex[k].line, rule->name, ex[k].counter ? "counter-example" : "example",
+					       errpos + 1);
+			} else if ((why = example_fails(engine, res, id, &ex[k])) != NULL) {
+				fs_diag_report(diag, 1, "%s:%u: rule %s: %s", rules_name, ex[k].line, rule->name, why);
+			}
+		}
+		if (!positive) {
+			fs_diag_report(diag, require, "%s:%u: rule %s has no example", rules_name, rule->line, rule->name);
+		}
+	}
+	fs_scratch_destroy(scr);
+	return FS_OK;
+}
+
 void fs_engine_destroy(fs_engine_t *engine)
 {
 	if (!engine) {

@@ -32,6 +32,13 @@ typedef struct fs_rule {
 	unsigned line;
 } fs_rule_t;
 
+/** A rule's self-test from its file: a text it must match (`example`) or must not (`counter`). */
+typedef struct fs_rule_example {
+	const char *text;
+	unsigned line;
+	uint8_t counter;
+} fs_rule_example_t;
+
 typedef enum fs_rules_rc {
 	FS_RULES_NOMATCH = 0,
 	FS_RULES_MATCH = 1,
@@ -57,6 +64,8 @@ void fs_rules_set_limits(fs_rules_t *rules, uint32_t match_limit, uint32_t depth
 
 unsigned fs_rules_count(const fs_rules_t *rules);
 const fs_rule_t *fs_rules_get(const fs_rules_t *rules, unsigned id);
+/** @brief The `example` and `counter` texts of rule @p id, in file order; *n of them. */
+const fs_rule_example_t *fs_rules_examples(const fs_rules_t *rules, unsigned id, unsigned *n);
 /** @brief Name of flag bit @p bit, or NULL. */
 const char *fs_rules_flag_name(const fs_rules_t *rules, unsigned bit);
 /** @brief Bit number of flag @p name, or -1. */

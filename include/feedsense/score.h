@@ -152,6 +152,14 @@ void fs_scratch_destroy(fs_scratch_t *scratch);
 fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scratch, const char *text, size_t len,
 		  const fs_result_t **resultp, size_t *errpos);
 
+/**
+ * @brief Run the rules' self-tests (`example` and `counter` lines of the
+ *        rule file, named @p rules_name in messages): each failure is an
+ *        error "FILE:LINE: rule NAME: why" through @p diag; a rule without
+ *        an example is an error when @p require, else a warning.
+ */
+fs_err_t fs_engine_check_examples(const fs_engine_t *engine, const char *rules_name, int require, fs_diag_t *diag);
+
 /** @brief Label for a compound under the engine's thresholds. */
 fs_label_t fs_engine_label(const fs_engine_t *engine, double compound);
 

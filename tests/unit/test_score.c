@@ -95,8 +95,7 @@ static int has_flag(const fs_result_t *res, const char *name)
 /* Score @p text and check the hand-computed sum and compound. */
 #define assert_scores(text, sum, compound) tu_assert_scores((text), (sum), (compound), __FILE__, __LINE__)
 
-static const fs_result_t *tu_assert_scores(const char *text, double sum, double compound, const char *file,
-					   int line)
+static const fs_result_t *tu_assert_scores(const char *text, double sum, double compound, const char *file, int line)
 {
 	const fs_result_t *res = score(text);
 	double got = total_of(res);
@@ -669,6 +668,65 @@ static void test_category_sentiment(void **state)
 	assert_int_equal(p->label, FS_LABEL_NEGATIVE);
 }
 
+/* Diagnostics collected by the rule self-tests. */
+typedef struct diag_log {
+	char text[65536];
+	size_t len;
+} diag_log_t;
+
+static void diag_collect(void *opaque, int is_error, const char *msg)
+{
+	diag_log_t *d = opaque;
+	int n = snprintf(d->text + d->len, sizeof(d->text) - d->len, "%s %s\n", is_error ? "E" : "W", msg);
+	if (n > 0 && d->len + (size_t)n < sizeof(d->text)) {
+		d->len += (size_t)n;
+	}
+}
+
+/* The fixture's `example` and `counter` lines pass; rules without an
+ * example are a warning, or an error when examples are required. */
+static void test_rule_examples(void **state)
+{
+	diag_log_t log = {{0}, 0};
+	fs_diag_t diag = {diag_collect, &log, 1, 0, 0};
+	(void)state;
+
+	assert_int_equal(fs_engine_check_examples(engine, "rules.conf", 0, &diag), FS_OK);
+	assert_int_equal(diag.nerrors, 0);
+	assert_int_equal(diag.nwarnings, 2);
+	assert_contains(log.text, "W rules.conf:11: rule cancel_subscription has no example\n");
+	assert_contains(log.text, "rule catastrophic has no example");
+	diag.nwarnings = 0;
+	assert_int_equal(fs_engine_check_examples(engine, "rules.conf", 1, &diag), FS_OK);
+	assert_int_equal(diag.nerrors, 2);
+	assert_int_equal(diag.nwarnings, 0);
+}
+
+/* Every rule we ship has at least one example, and every `example` and
+ * `counter` line of lexicons/rules.conf holds: each rule fires with its
+ * declared valence, categories and flags on its examples and stays silent
+ * on its counter-examples. */
+static void test_shipped_rule_examples(void **state)
+{
+	const char *dir = getenv("FEEDSENSE_LEXICONS") ? getenv("FEEDSENSE_LEXICONS") : "lexicons";
+	static diag_log_t log;
+	fs_diag_t diag = {diag_collect, &log, 1, 0, 0};
+	fs_engine_opts_t opts;
+	fs_engine_t *shipped = NULL;
+	char errstr[1024];
+	(void)state;
+
+	fs_engine_opts_init(&opts);
+	opts.lexicon_dir = dir;
+	assert_int_equal(fs_engine_new(&opts, &shipped, errstr, sizeof(errstr)), FS_OK);
+	assert_int_equal(fs_engine_check_examples(shipped, "lexicons/rules.conf", 1, &diag), FS_OK);
+	if (diag.nerrors) {
+		print_error("%s", log.text);
+	}
+	assert_int_equal(diag.nerrors, 0);
+	fs_engine_destroy(shipped);
+}
+
 static void test_labels(void **state)
 {
 	fs_engine_opts_t opts;
@@ -717,15 +775,15 @@ static void test_labels(void **state)
 static void test_proportions(void **state)
 {
 	static const char *const texts[] = {
-		"good",
-		"good product",
-		"bad product",
-		"good but bad",
-		"the box arrived",
-		"please fix this, it is terrible. thanks",
-		"on hold for two hours!",
-		"I am fed up and let down, although the agent was helpful :)",
-		"not not good. very very bad!!! how do I make it good?",
+	    "good",
+	    "good product",
+	    "bad product",
+	    "good but bad",
+	    "the box arrived",
+	    "please fix this, it is terrible. thanks",
+	    "on hold for two hours!",
+	    "I am fed up and let down, although the agent was helpful :)",
+	    "not not good. very very bad!!! how do I make it good?",
 	};
 	const fs_result_t *res;
 	size_t k;
@@ -895,20 +953,20 @@ static snap_t take(fs_scratch_t *s, const char *text)
 static void test_scratch_reuse(void **state)
 {
 	static const char *const texts[] = {
-		"good",
-		"not good",
-		"the delivery was fast but the charger broke",
-		"on hold for two hours!!",
-		"I will cancel my subscription",
-		"I will not cancel my subscription",
-		"still no refund",
-		"please fix this, it is terrible. thanks",
-		"good. good. good. good. good. good.",
-		"bad \xFF text",
-		"",
-		"xyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxy!",
-		"over the moon \xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD :) although it is slow, it is GOOD",
-		"how do I make it good?",
+	    "good",
+	    "not good",
+	    "the delivery was fast but the charger broke",
+	    "on hold for two hours!!",
+	    "I will cancel my subscription",
+	    "I will not cancel my subscription",
+	    "still no refund",
+	    "please fix this, it is terrible. thanks",
+	    "good. good. good. good. good. good.",
+	    "bad \xFF text",
+	    "",
+	    "xyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxyxy!",
+	    "over the moon \xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD :) although it is slow, it is GOOD",
+	    "how do I make it good?",
 	};
 	enum { N = sizeof(texts) / sizeof(texts[0]) };
 	snap_t want[N];
@@ -969,60 +1027,62 @@ static void test_big_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_single_term),
-		cmocka_unit_test(test_negation_of_positive),
-		cmocka_unit_test(test_negation_of_negative),
-		cmocka_unit_test(test_negation_never),
-		cmocka_unit_test(test_negation_without),
-		cmocka_unit_test(test_negation_nobody),
-		cmocka_unit_test(test_negation_no_longer),
-		cmocka_unit_test(test_negation_typographic_contraction),
-		cmocka_unit_test(test_negation_stops_at_punctuation),
-		cmocka_unit_test(test_double_negation),
-		cmocka_unit_test(test_negation_window),
-		cmocka_unit_test(test_booster_very),
-		cmocka_unit_test(test_booster_extremely),
-		cmocka_unit_test(test_dampener_slightly),
-		cmocka_unit_test(test_dampener_multiword),
-		cmocka_unit_test(test_booster_decay),
-		cmocka_unit_test(test_booster_stops_at_punctuation),
-		cmocka_unit_test(test_caps_in_mixed_text),
-		cmocka_unit_test(test_caps_whole_text),
-		cmocka_unit_test(test_elongation),
-		cmocka_unit_test(test_exclamation),
-		cmocka_unit_test(test_exclamation_capped),
-		cmocka_unit_test(test_exclamation_per_sentence),
-		cmocka_unit_test(test_question_marks),
-		cmocka_unit_test(test_contrast),
-		cmocka_unit_test(test_multiple_contrasts),
-		cmocka_unit_test(test_concession),
-		cmocka_unit_test(test_concession_after_main_clause),
-		cmocka_unit_test(test_hypothetical),
-		cmocka_unit_test(test_hypothetical_clause_ends),
-		cmocka_unit_test(test_neutral_question),
-		cmocka_unit_test(test_double_question_not_damped),
-		cmocka_unit_test(test_politeness_in_complaint),
-		cmocka_unit_test(test_politeness_counts_when_positive),
-		cmocka_unit_test(test_politeness_alone),
-		cmocka_unit_test(test_idioms),
-		cmocka_unit_test(test_idiom_not_split),
-		cmocka_unit_test(test_not_only_but_also),
-		cmocka_unit_test(test_emoji),
-		cmocka_unit_test(test_rule_on_hold),
-		cmocka_unit_test(test_rule_negatable_churn),
-		cmocka_unit_test(test_rule_covers_words),
-		cmocka_unit_test(test_rule_limit),
-		cmocka_unit_test(test_category_sentiment),
-		cmocka_unit_test(test_labels),
-		cmocka_unit_test(test_proportions),
-		cmocka_unit_test(test_offsets_after_apostrophe),
-		cmocka_unit_test(test_offsets_after_entity),
-		cmocka_unit_test(test_offsets_rule_and_elongation),
-		cmocka_unit_test(test_long_text),
-		cmocka_unit_test(test_invalid_utf8),
-		cmocka_unit_test(test_empty_text),
-		cmocka_unit_test(test_scratch_reuse),
-		cmocka_unit_test(test_big_text),
+	    cmocka_unit_test(test_single_term),
+	    cmocka_unit_test(test_rule_examples),
+	    cmocka_unit_test(test_shipped_rule_examples),
+	    cmocka_unit_test(test_negation_of_positive),
+	    cmocka_unit_test(test_negation_of_negative),
+	    cmocka_unit_test(test_negation_never),
+	    cmocka_unit_test(test_negation_without),
+	    cmocka_unit_test(test_negation_nobody),
+	    cmocka_unit_test(test_negation_no_longer),
+	    cmocka_unit_test(test_negation_typographic_contraction),
+	    cmocka_unit_test(test_negation_stops_at_punctuation),
+	    cmocka_unit_test(test_double_negation),
+	    cmocka_unit_test(test_negation_window),
+	    cmocka_unit_test(test_booster_very),
+	    cmocka_unit_test(test_booster_extremely),
+	    cmocka_unit_test(test_dampener_slightly),
+	    cmocka_unit_test(test_dampener_multiword),
+	    cmocka_unit_test(test_booster_decay),
+	    cmocka_unit_test(test_booster_stops_at_punctuation),
+	    cmocka_unit_test(test_caps_in_mixed_text),
+	    cmocka_unit_test(test_caps_whole_text),
+	    cmocka_unit_test(test_elongation),
+	    cmocka_unit_test(test_exclamation),
+	    cmocka_unit_test(test_exclamation_capped),
+	    cmocka_unit_test(test_exclamation_per_sentence),
+	    cmocka_unit_test(test_question_marks),
+	    cmocka_unit_test(test_contrast),
+	    cmocka_unit_test(test_multiple_contrasts),
+	    cmocka_unit_test(test_concession),
+	    cmocka_unit_test(test_concession_after_main_clause),
+	    cmocka_unit_test(test_hypothetical),
+	    cmocka_unit_test(test_hypothetical_clause_ends),
+	    cmocka_unit_test(test_neutral_question),
+	    cmocka_unit_test(test_double_question_not_damped),
+	    cmocka_unit_test(test_politeness_in_complaint),
+	    cmocka_unit_test(test_politeness_counts_when_positive),
+	    cmocka_unit_test(test_politeness_alone),
+	    cmocka_unit_test(test_idioms),
+	    cmocka_unit_test(test_idiom_not_split),
+	    cmocka_unit_test(test_not_only_but_also),
+	    cmocka_unit_test(test_emoji),
+	    cmocka_unit_test(test_rule_on_hold),
+	    cmocka_unit_test(test_rule_negatable_churn),
+	    cmocka_unit_test(test_rule_covers_words),
+	    cmocka_unit_test(test_rule_limit),
+	    cmocka_unit_test(test_category_sentiment),
+	    cmocka_unit_test(test_labels),
+	    cmocka_unit_test(test_proportions),
+	    cmocka_unit_test(test_offsets_after_apostrophe),
+	    cmocka_unit_test(test_offsets_after_entity),
+	    cmocka_unit_test(test_offsets_rule_and_elongation),
+	    cmocka_unit_test(test_long_text),
+	    cmocka_unit_test(test_invalid_utf8),
+	    cmocka_unit_test(test_empty_text),
+	    cmocka_unit_test(test_scratch_reuse),
+	    cmocka_unit_test(test_big_text),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
