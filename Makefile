@@ -57,7 +57,7 @@ UNIT      := text lexicon rules score event batch config offsets ingest reload m
 UNIT_BIN  := $(UNIT:%=$(BUILD)/tests/test_%)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
 
-.PHONY: all deps run test unit it test-asan eval bench bench-pipeline clean install style-check check-lexicons valgrind \
+.PHONY: all deps run test unit it test-asan eval eval-dev eval-dev-categories bench bench-pipeline clean install style-check check-lexicons valgrind \
 	fuzz fuzz-smoke check-deploy kafka-up kafka-down it-kafka test-kafka test-sanitizers soak
 
 # libFuzzer targets: clang with ASan + UBSan (any report aborts), the library
@@ -192,6 +192,9 @@ eval: $(BUILD)/tests/eval
 
 eval-dev: $(BUILD)/tests/eval
 	$(BUILD)/tests/eval --lexicons lexicons --split dev --errors tests/data/corpus/*.jsonl
+
+eval-dev-categories: $(BUILD)/tests/eval
+	$(BUILD)/tests/eval --lexicons lexicons --split dev --cat-errors tests/data/corpus/*.jsonl
 
 bench: $(BIN) $(BUILD)/tests/bench
 	@sh tests/bench/bench.sh $(BUILD)/tests/bench $(BIN)

@@ -102,14 +102,15 @@ static double metric(const metrics_t *m, const char *name)
 
 static void usage(void)
 {
-	fprintf(stderr, "Usage: eval [--lexicons DIR] [--split dev|test|all] [--errors] [--gate FILE] CORPUS.jsonl...\n");
+	fprintf(stderr, "Usage: eval [--lexicons DIR] [--split dev|test|all] [--errors] [--cat-errors] [--gate FILE] "
+			"CORPUS.jsonl...\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	const char *dir = "lexicons", *split = "test", *gate = NULL;
-	int errors = 0, i, status = 0;
+	int errors = 0, cat_errors = 0, i, status = 0;
 	fs_engine_opts_t opts;
 	fs_engine_t *engine;
 	fs_scratch_t *scr;
@@ -129,6 +130,8 @@ int main(int argc, char **argv)
 			gate = argv[++i];
 		} else if (!strcmp(argv[i], "--errors")) {
 			errors = 1;
+		} else if (!strcmp(argv[i], "--cat-errors")) {
+			cat_errors = 1;
 		} else {
 			usage();
 		}
@@ -223,6 +226,24 @@ int main(int argc, char **argv)
 				} else if (goldcats & b) {
 					m->cat_fn[k]++;
 				}
+			}
+			if (cat_errors && goldcats != predcats) {
+				const char *sep = "";
+				printf("missed:");
+				for (k = 0; k < fs_tags_count(tags); k++) {
+					if ((goldcats & ~predcats) >> k & 1) {
+						printf("%s%s", sep, fs_tags_name(tags, k));
+						sep = ",";
+					}
+				}
+				printf(" extra:");
+				for (k = 0, sep = ""; k < fs_tags_count(tags); k++) {
+					if ((predcats & ~goldcats) >> k & 1) {
+						printf("%s%s", sep, fs_tags_name(tags, k));
+						sep = ",";
+					}
+				}
+				printf("  %s  %s\n", json_string_value(json_object_get(o, "id")), text);
 			}
 			if (errors && gold != pred) {
 				printf("%-8s -> %-8s %+.3f  %s  %s\n", names[gold], names[pred], res->compound,
