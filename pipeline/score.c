@@ -21,7 +21,7 @@
  *     where ranges overlap. A concessive clause ("although ...") weighs 0.5
  *     and the rest of its sentence 1.5. A hypothetical clause ("if ...")
  *     weighs 0.3. A question opened by an interrogative and closed by a
- *     single "?" is damped to 0.3 for lexicon terms: asking how to get a
+ *     single "?" is damped to 0.1 for lexicon terms: asking how to get a
  *     refund is not a complaint, while rule hits (written for complaints)
  *     keep their weight.
  *  5. Local modifiers. Within its clause, a term is raised by boosters in
@@ -63,7 +63,7 @@
 #define CONCESSION_OUT      1.5f
 #define HYPOTHETICAL_W      0.3f
 #define CONCESSION_REACH    40
-#define QUESTION_W          0.3f
+#define QUESTION_W          0.1f
 #define BOOST_WINDOW        3
 #define NEG_WINDOW          4
 #define LONG_TEXT_SENTENCES 3.0
