@@ -244,15 +244,16 @@ fs_err_t fs_engine_check_examples(const fs_engine_t *engine, const char *rules_n
 			size_t errpos;
 			positive += !ex[k].counter;
 			if (fs_score(engine, scr, ex[k].text, strlen(ex[k].text), &res, &errpos) != FS_OK) {
-				fs_diag_report(diag, 1, "%s:%u: rule %s: the %s is not valid UTF-8 (byte %zu)", rules_name,
-					       ex[k].line, rule->name, ex[k].counter ? "counter-example" : "example",
-					       errpos + 1);
+				fs_diag_report(diag, 1, "%s:%u: rule %s: the %s is not valid UTF-8 (byte %zu)",
+					       rules_name, ex[k].line, rule->name,
+					       ex[k].counter ? "counter-example" : "example", errpos + 1);
 			} else if ((why = example_fails(engine, res, id, &ex[k])) != NULL) {
 				fs_diag_report(diag, 1, "%s:%u: rule %s: %s", rules_name, ex[k].line, rule->name, why);
 			}
 		}
 		if (!positive) {
-			fs_diag_report(diag, require, "%s:%u: rule %s has no example", rules_name, rule->line, rule->name);
+			fs_diag_report(diag, require, "%s:%u: rule %s has no example", rules_name, rule->line,
+				       rule->name);
 		}
 	}
 	fs_scratch_destroy(scr);
