@@ -89,6 +89,18 @@ printf '[r1]\npattern = (unclosed\nvalence = -1\n[r2]\npattern = a*\nvalence = -
 out=$("$FS" lexicon check --lexicons $LEX "$tmp/rules.conf" 2>&1); rc=$?
 echo "$out" | grep -q "rules.conf:2: pattern error" && ok "bad regex named with file:line" || bad "bad regex report" "$out"
 echo "$out" | grep -q "rules.conf:5: pattern can match the empty string" && ok "empty-matching regex rejected" || bad "empty regex report" "$out"
+# a rule's self-tests: an example that does not fire it, a counter-example that does
+mkdir -p "$tmp/lexex" && cp $LEX/* "$tmp/lexex/"
+printf '\n[zz_refund_late]\npattern = \\brefund (?:is|was) late\\b\nrequires = refund\nvalence = -2\nexample = my refund was late again\nexample = my refund never came\ncounter = the refund is late\n' >>"$tmp/lexex/rules.conf"
+exl=$(grep -n '^example = my refund never came' "$tmp/lexex/rules.conf" | cut -d: -f1)
+out=$("$FS" lexicon check --lexicons "$tmp/lexex" 2>&1); rc=$?
+[ $rc -eq 1 ] && ok "a failing rule example exits 1" || bad "failing rule example exit" "rc=$rc"
+echo "$out" | grep -q "rules.conf:$exl: rule zz_refund_late: example does not fire the rule" \
+	&& ok "an example that does not fire its rule is named with file:line" || bad "example report" "$out"
+echo "$out" | grep -q "rules.conf:$((exl + 1)): rule zz_refund_late: counter-example fires the rule" \
+	&& ok "a counter-example that fires its rule is named with file:line" || bad "counter-example report" "$out"
+[ "$(echo "$out" | grep -c 'zz_refund_late')" -eq 2 ] && ok "the passing example is not reported (2 reports for the rule)" \
+	|| bad "only the failing examples reported" "$(echo "$out" | grep zz_refund_late)"
 mkdir -p "$tmp/lex" && cp $LEX/* "$tmp/lex/" && printf 'oops no tab\n' >>"$tmp/lex/domain.tsv"
 out=$("$FS" score --lexicons "$tmp/lex" "fine" 2>&1); rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "domain.tsv:[0-9]*: expected term<TAB>valence" && ok "bad lexicon refused at load with file:line" \
