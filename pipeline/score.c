@@ -20,7 +20,8 @@
  *     (up to the next one) 1.5, for every contrast in the text, multiplying
  *     where ranges overlap. A concessive clause ("although ...") weighs 0.5
  *     and the rest of its sentence 1.5. A hypothetical clause ("if ...")
- *     weighs 0.3. A question opened by an interrogative and closed by a
+ *     weighs 0.3. A question opened by an interrogative (after any openers:
+ *     "hi, can I ...") and closed by a
  *     single "?" is damped to 0.1 for lexicon terms: asking how to get a
  *     refund is not a complaint, while rule hits (written for complaints)
  *     keep their weight.
@@ -1104,7 +1105,9 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 		}
 		for (s0 = end; s0 > 0 && ti[s0 - 1].sent == k; s0--) {
 		}
-		while (s0 < end && t->tok[s0].kind == FS_TOK_PUNCT) {
+		/* past punctuation and openers: "Hi there, can I ...?", "ok, and what ...?" */
+		while (s0 < end &&
+		       (t->tok[s0].kind == FS_TOK_PUNCT || (ti[s0].modent && ti[s0].modent->mod == FS_MOD_OPENER))) {
 			s0++;
 		}
 		if (s0 < end && ti[s0].modent && ti[s0].modent->mod == FS_MOD_INTERROGATIVE) {

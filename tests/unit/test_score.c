@@ -449,6 +449,21 @@ static void test_neutral_question(void **state)
 	assert_true(item(res, "good")->mods & FS_XM_QUESTION);
 }
 
+/* an opener before the interrogative: still a neutral question; without
+ * an interrogative the opener damps nothing */
+static void test_question_after_opener(void **state)
+{
+	const fs_result_t *res;
+
+	(void)state;
+	/* as test_neutral_question: 2.0 * 0.1 = 0.2 */
+	res = assert_scores("hi, how do I make it good?", 0.2, 0.051571);
+	assert_true(item(res, "good")->mods & FS_XM_QUESTION);
+	/* "hi, it is good?": no interrogative, 2.0 / sqrt(19) = 0.458831 */
+	res = assert_scores("hi, it is good?", 2.0, 0.458831);
+	assert_false(item(res, "good")->mods & FS_XM_QUESTION);
+}
+
 static void test_double_question_not_damped(void **state)
 {
 	const fs_result_t *res;
@@ -1060,6 +1075,7 @@ int main(void)
 	    cmocka_unit_test(test_hypothetical),
 	    cmocka_unit_test(test_hypothetical_clause_ends),
 	    cmocka_unit_test(test_neutral_question),
+	    cmocka_unit_test(test_question_after_opener),
 	    cmocka_unit_test(test_double_question_not_damped),
 	    cmocka_unit_test(test_politeness_in_complaint),
 	    cmocka_unit_test(test_politeness_counts_when_positive),
