@@ -50,10 +50,10 @@ endif
 BIN       := $(if $(filter 1,$(SAN)),$(BUILD)/feedsense,bin/feedsense)
 
 LIB_SRC   := err clock buf text lexicon conf tag rules score event batch log offsets ingest broker client reload metrics runner \
-	     config window alerter
+	     config window alerter winmetrics
 LIB_OBJ   := $(LIB_SRC:%=$(BUILD)/%.o)
 LIB       := $(BUILD)/libfeedsense.a
-UNIT      := text lexicon rules score event batch config offsets ingest reload metrics log window
+UNIT      := text lexicon rules score event batch config offsets ingest reload metrics log window winmetrics
 UNIT_BIN  := $(UNIT:%=$(BUILD)/tests/test_%)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(SANFLAGS)
 

@@ -42,6 +42,12 @@
  * the process died may be announced twice (at-least-once, like the
  * pipeline).
  *
+ * Metrics (windows.metrics_listen, winmetrics.h): the loop pushes its counts
+ * and the window stats at most every METRICS_EVERY_S, and the phase of its
+ * start (read-back, assignment, rebuild until every partition reached its
+ * end once, running) for /readyz; the HTTP server's thread reads only
+ * those. Alerts are counted by type when the broker acknowledges them.
+ *
  * --from-file replays NDJSON scored events from a file or stdin through
  * the same windows and prints the alerts; at the end of input, the windows
  * up to the step holding the last event are evaluated.
@@ -60,12 +66,16 @@
 #include "feedsense/clock.h"
 #include "feedsense/config.h"
 #include "feedsense/log.h"
+#include "feedsense/winmetrics.h"
 
 #define MOD                 "windows"
 #define ALERT_KIND_HEADER   "feedsense.alert.kind"
 #define META_TIMEOUT_MS     10000
 #define READBACK_TIMEOUT_MS 60000
-#define IDLE_GRACE_S        1.0 /* more than the consumer's fetch.wait.max.ms (500 ms by default) */
+#define IDLE_GRACE_S        1.0         /* more than the consumer's fetch.wait.max.ms (500 ms by default) */
+#define METRICS_EVERY_S     0.1         /* counts pushed to the metrics at most this often (and at the end) */
+#define ALERT_OPEN          ((void *)1) /* message opaque of a spike, for the delivery report */
+#define ALERT_RECOVERY      ((void *)2)
 
 typedef struct part {
 	int32_t id;
@@ -74,6 +84,7 @@ typedef struct part {
 	double eof_at;    /* when (monotonic seconds) */
 	int scan;         /* read from the beginning: skip records older than the rebuild start */
 	int paused;       /* ahead of the others: waits for them (align()) */
+	int caught_up;    /* reached its end once since the start (the rebuild is done for it) */
 } part_t;
 
 typedef struct alerter {
@@ -90,6 +101,10 @@ typedef struct alerter {
 	int fatal;
 	double woke_at; /* when a partition at its end last delivered again */
 	unsigned long consumed, bad, produced, acked, failed, restored;
+	unsigned long acked_open, acked_recovery; /* acked, by alert type */
+	fs_winmetrics_t *mx;                      /* NULL: metrics off */
+	int ncaught_up;                           /* partitions with caught_up set */
+	double mx_at;                             /* when the counts were last pushed (monotonic s) */
 } alerter_t;
 
 fs_err_t fs_alerter_window_opts(const fs_config_t *cfg, fs_window_opts_t *wo, char *errstr, size_t errstr_size)
@@ -158,6 +173,7 @@ static void on_alert(void *opaque, const fs_window_alert_t *a)
 	rd_kafka_header_add(hdrs, ALERT_KIND_HEADER, -1, "window", 6);
 	err = rd_kafka_producev(al->producer, RD_KAFKA_V_TOPIC(al->out_topic), RD_KAFKA_V_KEY(al->key.p, al->key.len),
 				RD_KAFKA_V_VALUE(al->buf.p, al->buf.len), RD_KAFKA_V_HEADERS(hdrs),
+				RD_KAFKA_V_OPAQUE(a->type == FS_WINDOW_SPIKE ? ALERT_OPEN : ALERT_RECOVERY),
 				RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_BLOCK), RD_KAFKA_V_END);
 	if (err) {
 		rd_kafka_headers_destroy(hdrs);
@@ -184,6 +200,31 @@ static void summary(alerter_t *al)
 	       " | watermark %s",
 	       al->consumed, al->bad, st.late, st.overflow, st.keys, st.open, st.spikes, st.recoveries, al->restored,
 	       al->produced, al->acked, al->failed, wm);
+}
+
+/* Push the counts to the metrics (the server thread never touches the windows). */
+static void publish_counts(alerter_t *al)
+{
+	fs_winmetrics_counts_t c;
+	fs_window_stats_t st;
+
+	if (!al->mx) {
+		return;
+	}
+	fs_window_stats(al->w, &st);
+	c.events = al->consumed;
+	c.bad = al->bad;
+	c.late = st.late;
+	c.overflow = st.overflow;
+	c.alerts_open = al->acked_open;
+	c.alerts_recovery = al->acked_recovery;
+	c.alerts_failed = al->failed;
+	c.restored = al->restored;
+	c.keys = st.keys;
+	c.open = st.open;
+	c.newest_ms = fs_window_max_time(al->w);
+	fs_winmetrics_update(al->mx, &c);
+	al->mx_at = fs_mono_s();
 }
 
 /* One scored event, from Kafka or a file. @returns 0 when used. */
@@ -261,6 +302,7 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		al->fatal = 1;
 		return;
 	}
+	fs_winmetrics_kafka_error(al->mx, err);
 	fs_log(err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? FS_LOG_WARN : FS_LOG_INFO, MOD, "%s: %s: %s",
 	       rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
@@ -276,7 +318,22 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		       rd_kafka_err2str(m->err));
 	} else {
 		al->acked++;
+		if (m->_private == ALERT_OPEN) {
+			al->acked_open++;
+		} else if (m->_private == ALERT_RECOVERY) {
+			al->acked_recovery++;
+		}
 	}
+}
+
+/* The consumer's statistics, when metrics are on: is a broker reachable? */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
+{
+	alerter_t *al = opaque;
+
+	(void)rk;
+	fs_winmetrics_kafka_stats(al->mx, json, json_len);
+	return 0; /* librdkafka frees json */
 }
 
 static rd_kafka_t *make_client(alerter_t *al, rd_kafka_type_t type)
@@ -306,6 +363,12 @@ static rd_kafka_t *make_client(alerter_t *al, rd_kafka_type_t type)
 		rc |= fs_config_kafka_default(conf, "enable.auto.offset.store", "false", MOD);
 		rc |= fs_config_kafka_default(conf, "enable.partition.eof", "true", MOD);
 		rc |= fs_config_kafka_default(conf, "auto.offset.reset", "earliest", MOD);
+		if (al->mx) {
+			char num[32];
+			snprintf(num, sizeof(num), "%d", FS_METRICS_STATS_INTERVAL_MS);
+			rc |= fs_config_kafka_default(conf, "statistics.interval.ms", num, MOD);
+			rd_kafka_conf_set_stats_cb(conf, stats_cb);
+		}
 	} else {
 		rc |= fs_config_kafka_default(conf, "client.id", "feedsense-windows-producer", MOD);
 		rc |= fs_config_kafka_default(conf, "enable.idempotence", "true", MOD);
@@ -515,6 +578,7 @@ static int read_back(alerter_t *al, int64_t from_ms)
 		size_t vlen = 0;
 		fs_window_alert_t a;
 
+		fs_winmetrics_alive(al->mx);
 		if (fs_mono_s() > deadline) {
 			fs_log(FS_LOG_ERROR, MOD, "reading back %s: not at its end after %d s", al->out_topic,
 			       READBACK_TIMEOUT_MS / 1000);
@@ -522,6 +586,9 @@ static int read_back(alerter_t *al, int64_t from_ms)
 		}
 		if (!m) {
 			continue;
+		}
+		if (!m->err || m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			fs_winmetrics_broker_seen(al->mx);
 		}
 		if (m->err) {
 			if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -664,7 +731,12 @@ static int run_kafka(alerter_t *al)
 		       "kafka.brokers is required: windows reads the scored topic of a running cluster");
 		return 2;
 	}
+	al->mx = fs_winmetrics_start(al->cfg->win_metrics_listen); /* /readyz: 503 until rebuilt */
+	fs_winmetrics_phase(al->mx, FS_WINMX_READBACK, 0, 0);
 	al->consumer = make_client(al, RD_KAFKA_CONSUMER);
+	if (al->consumer) {
+		rd_kafka_poll_set_consumer(al->consumer); /* its error and statistics callbacks, served by its polls */
+	}
 	al->producer = al->consumer ? make_client(al, RD_KAFKA_PRODUCER) : NULL;
 	if (!al->producer) {
 		goto out;
@@ -678,6 +750,8 @@ static int run_kafka(alerter_t *al)
 		status = *al->stop && !al->fatal ? 0 : 1; /* stopped while starting: a clean exit */
 		goto out;
 	}
+	publish_counts(al); /* the restored incidents */
+	fs_winmetrics_phase(al->mx, FS_WINMX_ASSIGNING, 0, 0);
 	al->nparts = partitions_of(al, al->in_topic);
 	if (al->nparts <= 0) {
 		goto out;
@@ -698,17 +772,31 @@ static int run_kafka(alerter_t *al)
 	}
 	fs_log(FS_LOG_INFO, MOD, "restored %lu window alert(s); reading %d partition(s) of %s", al->restored,
 	       al->nparts, al->in_topic);
+	fs_winmetrics_phase(al->mx, FS_WINMX_REBUILDING, al->nparts, 0);
 	while (!*al->stop && !al->fatal) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(al->consumer, 100);
 		int64_t f;
 		double t;
 
+		fs_winmetrics_alive(al->mx);
 		if (m) {
 			part_t *p = m->partition >= 0 && m->partition < al->nparts ? &al->parts[m->partition] : NULL;
+			if (!m->err || m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+				fs_winmetrics_broker_seen(al->mx);
+			}
 			if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
 				if (p) {
 					p->at_end = 1;
 					p->eof_at = fs_mono_s();
+					if (!p->caught_up) {
+						/* the rebuild is done once every partition got here */
+						p->caught_up = 1;
+						al->ncaught_up++;
+						fs_winmetrics_phase(al->mx,
+								    al->ncaught_up == al->nparts ? FS_WINMX_RUNNING
+												 : FS_WINMX_REBUILDING,
+								    al->nparts, al->ncaught_up);
+					}
 				}
 			} else if (m->err) {
 				fs_log(FS_LOG_WARN, MOD, "%s: %s", al->in_topic, rd_kafka_message_errstr(m));
@@ -732,6 +820,9 @@ static int run_kafka(alerter_t *al)
 		fs_window_advance(al->w, f, on_alert, al);
 		align(al, f, t);
 		rd_kafka_poll(al->producer, 0);
+		if (al->mx && t - al->mx_at >= METRICS_EVERY_S) {
+			publish_counts(al);
+		}
 		if (al->cfg->summary_interval_ms > 0 &&
 		    (t - last_summary) * 1000.0 >= (double)al->cfg->summary_interval_ms) {
 			summary(al);
@@ -740,6 +831,7 @@ static int run_kafka(alerter_t *al)
 	}
 	status = al->fatal ? 1 : 0;
 out:
+	fs_winmetrics_phase(al->mx, FS_WINMX_STOPPING, al->nparts, al->ncaught_up);
 	if (list) {
 		rd_kafka_topic_partition_list_destroy(list);
 	}
@@ -752,6 +844,7 @@ out:
 	}
 	if (al->w) {
 		summary(al);
+		publish_counts(al); /* the deliveries of the flush */
 	}
 	if (al->consumer) {
 		rd_kafka_consumer_close(al->consumer);
@@ -760,6 +853,8 @@ out:
 	if (al->producer) {
 		rd_kafka_destroy(al->producer);
 	}
+	fs_winmetrics_destroy(al->mx);
+	al->mx = NULL;
 	free(al->parts);
 	free(scan);
 	return status;

@@ -206,6 +206,10 @@ static const setting_t settings[] = {
     S_STR("windows", "input", win_input, SF_OPTIONAL, NULL, "Scored topic to read. Empty: output.scored."),
     S_STR("windows", "output", win_output, SF_OPTIONAL, NULL,
 	  "Topic for window alerts (header feedsense.alert.kind=window). Empty: output.alerts."),
+    S_STR("windows", "metrics_listen", win_metrics_listen, 0, "127.0.0.1:9465",
+	  "Address of the HTTP endpoints /metrics (Prometheus), /healthz and /readyz of `feedsense windows`, "
+	  "with the syntax of metrics.listen; the default port differs from the pipeline's (9464) so both can "
+	  "run on one host. off or empty: no endpoints."),
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -961,6 +965,12 @@ fs_err_t fs_config_validate(const fs_config_t *cfg, char *errstr, size_t errstr_
 			char why[512];
 			snprintf(why, sizeof(why), "%s", errstr);
 			return fs_seterr(errstr, errstr_size, FS_ERR_PARSE, "metrics.listen: %s", why);
+		}
+		if (fs_metrics_parse_listen(cfg->win_metrics_listen, host, sizeof(host), &port, errstr, errstr_size) !=
+		    FS_OK) {
+			char why[512];
+			snprintf(why, sizeof(why), "%s", errstr);
+			return fs_seterr(errstr, errstr_size, FS_ERR_PARSE, "windows.metrics_listen: %s", why);
 		}
 	}
 	if (cfg->neg_threshold > cfg->pos_threshold) {

@@ -563,7 +563,9 @@ static void usage_run(FILE *fp, const char *cmd)
 		strcmp(cmd, "windows")
 		    ? "      --metrics ADDR:PORT  /metrics, /healthz, /readyz (default 127.0.0.1:9464; a bare\n"
 		      "                           PORT binds 127.0.0.1, port 0 a free port; off disables)\n"
-		    : "",
+		    : "      --metrics ADDR:PORT  /metrics, /healthz, /readyz (windows.metrics_listen, default\n"
+		      "                           127.0.0.1:9465; a bare PORT binds 127.0.0.1, port 0 a free\n"
+		      "                           port; off disables)\n",
 		!strcmp(cmd, "check-config") ? "      --example            print the documented example configuration\n"
 					     : "");
 }
@@ -621,7 +623,7 @@ static int load_run_config(int argc, char **argv, const char *cmd, fs_config_t *
 			optarg = (char *)"1";
 			break;
 		case 8: key = "log.format"; break;
-		case 9: key = "metrics.listen"; break;
+		case 9: key = strcmp(cmd, "windows") ? "metrics.listen" : "windows.metrics_listen"; break;
 		case 'h': usage_run(stdout, cmd); return 0;
 		default: usage_run(stderr, cmd); return 2;
 		}

@@ -101,6 +101,7 @@ typedef struct fs_config {
 	int64_t win_max_keys;       /**< 10000 */
 	char *win_input;            /**< scored topic read; NULL: output.scored */
 	char *win_output;           /**< alerts topic written; NULL: output.alerts */
+	char *win_metrics_listen;   /**< "127.0.0.1:9465": as metrics_listen, for `feedsense windows` */
 
 	/* librdkafka pass-through properties, in order of precedence */
 	fs_kprop_t *kprops;

@@ -5,8 +5,8 @@
 #   1. every YAML file passes yamllint (deploy/.yamllint);
 #   2. the Grafana dashboard is valid JSON and every metric its queries use
 #      is one feedsense exposes (a renamed metric fails here): the names
-#      come from the binary's /metrics when it has the endpoint, else from
-#      the list below;
+#      come from the binary's /metrics (`feedsense run` and `feedsense
+#      windows`) when it has the endpoint, else from the list below;
 #   3. the shipped configurations (container, Kubernetes) pass
 #      `feedsense check-config`;
 #   4. the Dockerfile copies files that exist and are not excluded from the
@@ -53,10 +53,22 @@ feedsense_assigned_partitions
 feedsense_build_info
 feedsense_lexicon_info
 feedsense_broker_up
+feedsense_windows_events_total
+feedsense_windows_events_bad_total
+feedsense_windows_events_late_total
+feedsense_windows_key_overflow_total
+feedsense_windows_alerts_total
+feedsense_windows_alerts_failed_total
+feedsense_windows_incidents_restored_total
+feedsense_windows_open_incidents
+feedsense_windows_tracked_keys
+feedsense_windows_newest_event_time_seconds
+feedsense_windows_ready
+feedsense_windows_broker_up
 "
-# exposed_metrics FILE: the metric families `feedsense run` serves, one a
-# line, read from its /metrics on the embedded broker. Fails when the binary
-# has no metrics endpoint or it cannot be read.
+# exposed_metrics FILE: the metric families `feedsense run` and `feedsense
+# windows` serve, one a line, read from their /metrics on the embedded
+# broker. Fails when the binary has no metrics endpoint or it cannot be read.
 exposed_metrics() {
 	"$FS" run --help | grep -q -- '--metrics' || return 1
 	have curl || { echo "note - curl not installed: metric names from the list, not from the binary"; return 1; }
@@ -79,9 +91,24 @@ exposed_metrics() {
 	while [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$addr/readyz")" != 200 ] && [ $n -lt 150 ]; do
 		sleep 0.2; n=$((n + 1))
 	done
-	curl -s --max-time 5 "http://$addr/metrics" | sed -n 's/^# TYPE \([a-z0-9_]*\) .*/\1/p' | sort -u >"$1"
+	curl -s --max-time 5 "http://$addr/metrics" | sed -n 's/^# TYPE \([a-z0-9_]*\) .*/\1/p' >"$1.run"
+	[ -s "$1.run" ] || { bad "the pipeline serves /metrics" "no # TYPE line from http://$addr/metrics"; stop_all; return 1; }
+	# `feedsense windows` on the same broker
+	"$FS" windows -b "$BK" --metrics 127.0.0.1:0 >"$T/metrics-windows.log" 2>&1 &
+	pids="$pids $!"
+	addr=""
+	n=0
+	while [ -z "$addr" ] && [ $n -lt 200 ]; do
+		addr=$(sed -n 's#.*listening on http://\([^/]*\)/metrics.*#\1#p' "$T/metrics-windows.log" | head -n 1)
+		[ -n "$addr" ] || { sleep 0.1; n=$((n + 1)); }
+	done
+	[ -n "$addr" ] && curl -s --max-time 5 "http://$addr/metrics" | sed -n 's/^# TYPE \([a-z0-9_]*\) .*/\1/p' >"$1.windows"
 	stop_all
-	[ -s "$1" ] || { bad "the pipeline serves /metrics" "no # TYPE line from http://$addr/metrics"; return 1; }
+	if [ ! -s "$1.windows" ]; then
+		bad "feedsense windows serves /metrics" "$(tail -5 "$T/metrics-windows.log")"
+		return 1
+	fi
+	sort -u "$1.run" "$1.windows" >"$1"
 }
 # --- end of metric names ------------------------------------------------------
 
@@ -141,6 +168,22 @@ done
 grep -q '^listen *= *0\.0\.0\.0:9464$' $D/feedsense.container.ini \
 	&& ok "container configuration: metrics on all interfaces, port 9464" \
 	|| bad "container configuration: metrics on all interfaces, port 9464"
+for ini in $D/feedsense.container.ini $D/k8s/feedsense.ini; do
+	grep -q '^metrics_listen *= *0\.0\.0\.0:9465$' "$ini" \
+		&& ok "$ini: windows metrics on all interfaces, port 9465" \
+		|| bad "$ini: windows metrics on all interfaces, port 9465"
+done
+# the windows Deployment probes the endpoints its configuration opens
+w=$D/k8s/windows.yaml
+if grep -q 'containerPort: 9465' "$w" && grep -q 'path: /healthz' "$w" && grep -q 'path: /readyz' "$w" \
+	&& grep -q 'prometheus.io/port: "9465"' "$w"; then
+	ok "windows Deployment: port 9465, probes on /healthz and /readyz, scrape annotation"
+else
+	bad "windows Deployment: port 9465, probes on /healthz and /readyz, scrape annotation"
+fi
+grep -q '9465/healthz' $D/docker-compose.yml && grep -q 'port: 9465' $D/prometheus/prometheus.yml \
+	&& ok "compose: windows health check on 9465, Prometheus scrapes it" \
+	|| bad "compose: windows health check on 9465, Prometheus scrapes it"
 
 # 4. the Dockerfile
 echo "# Dockerfile"

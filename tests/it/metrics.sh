@@ -20,47 +20,7 @@ for tool in kcat jq curl timeout mkfifo; do
 done
 [ -x "$FS" ] || { echo "metrics.sh: $FS not built"; echo "0 passed, 1 failed"; exit 1; }
 
-# --- helpers -------------------------------------------------------------------
-# metrics_addr LOG: sets MADDR from the "listening on http://ADDR/metrics" line
-metrics_addr() {
-	MADDR=""
-	wait_log "$1" "listening on http://" 30 || return 1
-	MADDR=$(sed -n 's|.*listening on http://\([^/]*\)/metrics.*|\1|p' "$1" | head -n 1)
-	[ -n "$MADDR" ]
-}
-# scrape: the exposition text in $T/metrics.txt (empty when the request failed)
-scrape() { curl -s --max-time 10 "http://$MADDR/metrics" >"$T/metrics.txt" 2>>"$T/curl.log" || : >"$T/metrics.txt"; }
-# metric 'SERIES': its value in the last scrape (SERIES exactly as rendered, labels included), or "absent"
-metric() { awk -v s="$1" '$1 == s { print $2; f = 1 } END { if (!f) print "absent" }' "$T/metrics.txt"; }
-# msum PREFIX: the sum of every series whose name and labels start with PREFIX
-msum() { awk -v p="$1" 'substr($1, 1, length(p)) == p { n += $2 } END { print n + 0 }' "$T/metrics.txt"; }
-# probe PATH: sets CODE (HTTP status) and BODY
-probe() {
-	BODY=$(curl -s --max-time 10 -o - -w '\n%{http_code}' "http://$MADDR$1" 2>>"$T/curl.log")
-	CODE=$(printf '%s\n' "$BODY" | tail -n 1)
-	BODY=$(printf '%s\n' "$BODY" | sed '$d')
-}
-# wait_probe PATH CODE SECONDS: until PATH answers CODE
-wait_probe() {
-	deadline=$(($(now) + $3))
-	while :; do
-		probe "$1"
-		[ "$CODE" = "$2" ] && return 0
-		[ "$(now)" -ge $deadline ] && return 1
-		sleep 0.5
-	done
-}
-# wait_metric 'SERIES' VALUE SECONDS: until a scrape shows SERIES = VALUE (the
-# counters follow delivery reports, which may trail what kcat already reads)
-wait_metric() {
-	deadline=$(($(now) + $3))
-	while :; do
-		scrape
-		[ "$(metric "$1")" = "$2" ] && return 0
-		[ "$(now)" -ge $deadline ] && return 1
-		sleep 0.5
-	done
-}
+# --- helpers (metrics_addr, scrape, metric, msum, probe, wait_probe, wait_metric: lib.sh) ---
 # dlq_classes: "CLASS COUNT" per feedsense.error.class header of the dead letters, sorted
 dlq_classes() {
 	consume_json feedback.dlq | jq -r '[range(0; (.headers // []) | length; 2) as $i

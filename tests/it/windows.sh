@@ -12,6 +12,11 @@
 #   3  `feedsense run` on input carrying `timestamp`, then windows on its output
 #   4  configuration errors
 #   5  a live stream in bursts on one partition of eight (seven stay empty)
+#   6  --metrics: /readyz 503 while the broker is down at start, 200 once the
+#      partitions are assigned and read; the feedsense_windows_* counters
+#      equal what was written to the scored topic and what the alerts topic
+#      holds (kcat), during the stream and after it; undecodable and late
+#      events; incidents restored after a restart; /healthz
 #
 # The windows: 60 s in 10 s steps, 20 s lateness, >= 5 negatives and share
 # >= 0.5, baseline of 2 windows with factor 2, recovery under 0.2. The
@@ -25,7 +30,7 @@
 # Every wait is bounded; FEEDSENSE_TEST_ONLY="1 2" runs a subset.
 . "$(dirname "$0")/lib.sh"
 
-for tool in kcat jq timeout; do
+for tool in kcat jq curl timeout; do
 	command -v $tool >/dev/null 2>&1 || { echo "windows.sh: $tool is required (make deps)"; echo "0 passed, 1 failed"; exit 1; }
 done
 [ -x "$FS" ] || { echo "windows.sh: $FS not built"; echo "0 passed, 1 failed"; exit 1; }
@@ -33,7 +38,8 @@ done
 export FEEDSENSE_WINDOWS_LENGTH=60 FEEDSENSE_WINDOWS_STEP=10 FEEDSENSE_WINDOWS_LATENESS=20 \
 	FEEDSENSE_WINDOWS_MIN_COUNT=5 FEEDSENSE_WINDOWS_MIN_SHARE=0.5 FEEDSENSE_WINDOWS_BASELINE_WINDOWS=2 \
 	FEEDSENSE_WINDOWS_BASELINE_FACTOR=2 FEEDSENSE_WINDOWS_RECOVERY_SHARE=0.2 FEEDSENSE_WINDOWS_COOLDOWN=300 \
-	FEEDSENSE_WINDOWS_KEYS=category,channel FEEDSENSE_PIPELINE_SUMMARY_INTERVAL_MS=1000
+	FEEDSENSE_WINDOWS_KEYS=category,channel FEEDSENSE_PIPELINE_SUMMARY_INTERVAL_MS=1000 \
+	FEEDSENSE_WINDOWS_METRICS_LISTEN=127.0.0.1:0 # a free port: no clash with another suite
 BASE=1767225600 # 2026-01-01T00:00:00Z
 
 # scored FROM TO: KEY<TAB>scored event for the event seconds [FROM, TO) (see the header)
@@ -201,6 +207,100 @@ if start_broker --topics feedback.scored:8,feedback.alerts:2; then
 channel:web	recovery	300	6/60" "$(walerts | cut -f 1-4)"
 	n=$(sed -n 's/.*late \([0-9]*\),.*/\1/p' "$T/w5.log" | tail -n 1)
 	eq "no event late" 0 "$n"
+fi
+end
+fi
+
+# =============================================================================
+if want 6; then
+begin 6 "metrics and probes"
+# wcounts: "SPIKES RECOVERIES" among the window alerts in the alerts topic
+wcounts() { walerts | awk -F '\t' '$2 == "spike" { s++ } $2 == "recovery" { r++ } END { print s + 0, r + 0 }'; }
+# check_wmetrics LABEL BAD LATE OPEN NEWEST: the counters against the topics read back with kcat
+check_wmetrics() {
+	nscored=$(count feedback.scored)
+	wait_metric feedsense_windows_events_total "$nscored" 30 || true
+	eq "$1: feedsense_windows_events_total = records on feedback.scored ($nscored)" "$nscored" \
+		"$(metric feedsense_windows_events_total)"
+	set -- "$@" $(wcounts)
+	wait_metric 'feedsense_windows_alerts_total{kind="recovery"}' "$7" 20 || true
+	eq "$1: alerts by kind = spikes and recoveries on feedback.alerts ($6 open, $7 recovery)" "$6 $7" \
+		"$(metric 'feedsense_windows_alerts_total{kind="open"}') $(metric 'feedsense_windows_alerts_total{kind="recovery"}')"
+	eq "$1: undecodable, late, failed" "$2 $3 0" \
+		"$(metric feedsense_windows_events_bad_total) $(metric feedsense_windows_events_late_total) $(metric feedsense_windows_alerts_failed_total)"
+	eq "$1: open incidents, keys tracked (category:billing, channel:web, channel:app)" "$4 3" \
+		"$(metric feedsense_windows_open_incidents) $(metric feedsense_windows_tracked_keys)"
+	eq "$1: newest event time" "$5" "$(metric feedsense_windows_newest_event_time_seconds)"
+}
+if start_broker --control; then
+	# windows gives up when it gets no metadata for 10 s at start: the node
+	# must be back well before that, which a real Kafka node is not
+	down=no
+	if [ "$BROKER" = mock ]; then ctl down 1 && down=yes; else echo "skip - the broker down at start (real Kafka restarts too slowly)"; fi
+	start_windows w6 --metrics 127.0.0.1:0
+	if metrics_addr "$T/w6.log"; then
+		ok "the log names the bound metrics address ($MADDR)"
+		if [ $down = yes ]; then
+			probe /readyz
+			eq "/readyz 503 while the broker is down at start" 503 "$CODE"
+			case $BODY in *"restoring incidents"* | *"waiting for the scored"*) ok "/readyz says why: $BODY" ;;
+				*) bad "/readyz says it is still starting" "$BODY" ;; esac
+			probe /healthz
+			eq "/healthz 200 meanwhile" 200 "$CODE"
+			ctl up 1
+		fi
+		if wait_probe /readyz 200 60; then ok "/readyz 200 once assigned and rebuilt ($BODY)"; else
+			bad "/readyz 200 once assigned and rebuilt" "$CODE $BODY"; fi
+		scrape
+		eq "feedsense_windows_ready 1, feedsense_windows_broker_up 1" "1 1" \
+			"$(metric feedsense_windows_ready) $(metric feedsense_windows_broker_up)"
+		eq "feedsense_build_info" 1 "$(metric "feedsense_build_info{version=\"$("$FS" version 2>/dev/null | awk '{ print $NF; exit }')\"}")"
+		# during: the surge, the incident open
+		# one partition (one Kafka key): the stream arrives in event-time order
+		scored 0 200 | sed 's/^[^	]*	/k	/' | produce feedback.scored
+		wait_walerts 1 60 || bad "a spike published" "$CNT"
+		wait_log "$T/w6.log" "consumed 300," 60 || true
+		check_wmetrics "during the stream" 0 0 1 $((BASE + 199))
+		# after: the rest, two undecodable events, then one event behind the watermark
+		scored 200 480 | sed 's/^[^	]*	/k	/' | produce feedback.scored
+		printf 'b1\t{"schema":"other"}\nb2\tnot json\n' | produce feedback.scored
+		wait_walerts 2 60 || bad "a recovery published" "$CNT"
+		wait_log "$T/w6.log" "consumed 722," 60 || bad "windows read all 722 events" "$(tail -3 "$T/w6.log")"
+		sleep 2 # every partition idle: the frontier is the newest event
+		scored 100 101 | head -n 1 | sed 's/^[^	]*	/k	/' | produce feedback.scored
+		wait_log "$T/w6.log" "consumed 723," 30 || true
+		check_wmetrics "after the stream" 2 1 0 $((BASE + 479))
+		eq "no incident restored at the first start" 0 "$(metric feedsense_windows_incidents_restored_total)"
+		fmt=$(awk '/^# TYPE / { if ($4 == "counter" && $3 !~ /_total$/) print "counter without _total: " $3; next }
+			/^#/ { next } { if ($1 !~ /^feedsense_(windows_|build_info)/) print "not feedsense_windows_: " $1 }' "$T/metrics.txt")
+		eq "every family feedsense_windows_* (or build_info), counters end in _total" "" "$fmt"
+		stop_run $WPID 30
+		eq "windows exits 0 on SIGTERM" 0 $RC
+		# a restart: the published alerts restore their incidents
+		start_windows w6b --metrics 127.0.0.1:0
+		if metrics_addr "$T/w6b.log" && wait_probe /readyz 200 60; then
+			n=$(sed -n 's/.*restored \([0-9]*\) window alert.*/\1/p' "$T/w6b.log" | head -n 1)
+			scrape
+			eq "after a restart: feedsense_windows_incidents_restored_total = alerts restored ($n), both published" \
+				"2 2" "$n $(metric feedsense_windows_incidents_restored_total)"
+			eq "after a restart: nothing published again" "0 0" \
+				"$(metric 'feedsense_windows_alerts_total{kind="open"}') $(metric 'feedsense_windows_alerts_total{kind="recovery"}')"
+		else
+			bad "the restarted windows serves /readyz 200" "$(tail -3 "$T/w6b.log")"
+		fi
+		stop_run $WPID 30
+		eq "the restarted windows exits 0" 0 $RC
+		code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://$MADDR/metrics" 2>/dev/null)
+		eq "the endpoint is gone after the exit" 000 "$code"
+	else
+		bad "the log names the bound metrics address" "$(tail -5 "$T/w6.log")"
+	fi
+	# metrics off: no endpoint, no error
+	start_windows w6c --metrics off
+	wait_log "$T/w6c.log" "reading 4 partition" 30 || true
+	stop_run $WPID 30
+	eq "--metrics off: exit 0, no endpoint, no error" "0 0 0" \
+		"$RC $(grep -c 'listening on' "$T/w6c.log") $(grep -c 'ERROR' "$T/w6c.log")"
 fi
 end
 fi
