@@ -12,6 +12,10 @@
 #   3  `feedsense run` on input carrying `timestamp`, then windows on its output
 #   4  configuration errors
 #   5  a live stream in bursts on one partition of eight (seven stay empty)
+#   7  idle partitions: bursts spread over four partitions of a topic that
+#      was empty at start lose no event as late; and a partition that had one
+#      event long ago does not hold the windows back while another partition
+#      streams: the spike is announced while the stream still flows
 #   6  --metrics: /readyz 503 while the broker is down at start, 200 once the
 #      partitions are assigned and read; the feedsense_windows_* counters
 #      equal what was written to the scored topic and what the alerts topic
@@ -301,6 +305,55 @@ if start_broker --control; then
 	stop_run $WPID 30
 	eq "--metrics off: exit 0, no endpoint, no error" "0 0 0" \
 		"$RC $(grep -c 'listening on' "$T/w6c.log") $(grep -c 'ERROR' "$T/w6c.log")"
+fi
+end
+fi
+
+# =============================================================================
+if want 7; then
+begin 7 "idle partitions: spread bursts, a long-quiet partition"
+if start_broker --topics feedback.scored:4,feedback.alerts:2; then
+	start_windows w7
+	wait_log "$T/w7.log" "reading 4 partition" 30 || bad "windows started" "$(tail -3 "$T/w7.log")"
+	# (a) every partition empty at start, then bursts keyed by id: all four partitions at once
+	for from in 0 120 240 360; do
+		scored $from $((from + 120)) | produce feedback.scored
+		sleep 1
+	done
+	wait_walerts 2 60 || true
+	wait_log "$T/w7.log" "consumed 720," 60 || bad "windows read all 720 events" "$(tail -3 "$T/w7.log")"
+	eq "spread bursts: spike and recovery" "channel:web	spike	150	33/60
+channel:web	recovery	300	6/60" "$(walerts | grep '^channel:web' | cut -f 1-4)"
+	n=$(sed -n 's/.*late \([0-9]*\),.*/\1/p' "$T/w7.log" | tail -n 1)
+	eq "spread bursts: no event late" 0 "$n"
+	stop_run $WPID 30
+	eq "windows exits 0" 0 $RC
+fi
+end
+begin 7 "a partition quiet since its one event does not hold the windows back"
+if start_broker --topics feedback.scored:4,feedback.alerts:2; then
+	start_windows w7b
+	wait_log "$T/w7b.log" "reading 4 partition" 30 || bad "windows started" "$(tail -3 "$T/w7b.log")"
+	# one event at second 0 on partition 3, then nothing more there
+	scored 0 1 | head -n 1 | produce feedback.scored -p 3
+	# partition 0 streams 20 s of event time every 0.3 s: seconds 0..1200 (the spike at 120..240)
+	(for from in $(seq 0 20 1180); do scored $from $((from + 20)) | produce feedback.scored -p 0; sleep 0.3; done) &
+	TRICKLE=$!
+	pids="$pids $TRICKLE"
+	if wait_walerts 1 30; then
+		if kill -0 $TRICKLE 2>/dev/null; then
+			ok "the spike is announced while partition 0 still streams ($(walerts | head -n 1 | cut -f 1-4 | tr '\t' ' '))"
+		else
+			bad "the spike is announced while partition 0 still streams" "only after the stream ended: the quiet partition held the windows back"
+		fi
+	else
+		bad "the spike is announced" "no window alert within 30 s"
+	fi
+	wait_exit $TRICKLE 60
+	stop_run $WPID 30
+	eq "windows exits 0" 0 $RC
+	eq "spike and recovery on channel web" "channel:web	spike	150	33/60
+channel:web	recovery	300	6/60" "$(walerts | grep '^channel:web' | cut -f 1-4)"
 fi
 end
 fi
