@@ -26,6 +26,11 @@ double fs_mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+int64_t fs_mono_stamp_ms(void)
+{
+	return (int64_t)(fs_mono_us() / 1000u) + 1;
+}
+
 int64_t fs_wall_ms(void)
 {
 	struct timespec ts;

@@ -776,14 +776,9 @@ struct fs_metrics {
 	char lexver[32];
 };
 
-static int64_t mono_ms(void)
-{
-	return (int64_t)(fs_mono_us() / 1000u) + 1; /* never 0: 0 means "not set" */
-}
-
 static int is_ready(fs_metrics_t *mx, char *why, size_t why_size)
 {
-	int64_t down = atomic_load(&mx->down_since), now = mono_ms();
+	int64_t down = atomic_load(&mx->down_since), now = fs_mono_stamp_ms();
 	int64_t nassigned = fs_metrics_value(mx->assigned, 0);
 
 	if (atomic_load(&mx->stopping)) {
@@ -808,7 +803,7 @@ static int is_ready(fs_metrics_t *mx, char *why, size_t why_size)
 
 static int is_live(fs_metrics_t *mx, char *why, size_t why_size)
 {
-	int64_t now = mono_ms(), down = atomic_load(&mx->down_since);
+	int64_t now = fs_mono_stamp_ms(), down = atomic_load(&mx->down_since);
 	int i;
 
 	for (i = 0; i < mx->nslots; i++) {
@@ -1077,7 +1072,7 @@ uint64_t fs_metrics_work_begin(fs_metrics_t *mx, int slot)
 	}
 	fs_metrics_add(mx->queue_depth, 0, -1);
 	if (slot >= 0 && slot < mx->nslots) {
-		atomic_store(&mx->busy_since[slot], (unsigned long long)mono_ms());
+		atomic_store(&mx->busy_since[slot], (unsigned long long)fs_mono_stamp_ms());
 	}
 	return fs_mono_us();
 }
@@ -1236,7 +1231,7 @@ void fs_metrics_committed(fs_metrics_t *mx, int err)
 static void broker_down(fs_metrics_t *mx)
 {
 	long long expected = 0;
-	atomic_compare_exchange_strong(&mx->down_since, &expected, (long long)mono_ms());
+	atomic_compare_exchange_strong(&mx->down_since, &expected, (long long)fs_mono_stamp_ms());
 }
 
 void fs_metrics_kafka_error(fs_metrics_t *mx, int err)
@@ -1323,7 +1318,7 @@ void fs_metrics_rebalanced(fs_metrics_t *mx, void *rk, int assigned)
 void fs_metrics_alive(fs_metrics_t *mx, int slot)
 {
 	if (mx && slot >= 0 && slot < mx->nslots) {
-		atomic_store(&mx->busy_since[slot], (unsigned long long)mono_ms());
+		atomic_store(&mx->busy_since[slot], (unsigned long long)fs_mono_stamp_ms());
 	}
 }
 

@@ -129,13 +129,6 @@ struct runner {
 	rd_kafka_topic_partition_list_t *positions;
 };
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* Latency buckets: 0.1 ms wide up to 100 ms, then 10 ms wide up to 10 s. */
 static void lat_record(runner_t *r, uint64_t us)
 {
@@ -260,7 +253,7 @@ static void wqueue_close(wqueue_t *q)
 static void job_release(job_t *job)
 {
 	if (atomic_fetch_sub(&job->pending, 1) == 1) {
-		uint64_t t = now_us();
+		uint64_t t = fs_mono_us();
 		if (job->pt) {
 			fs_ptrack_done(job->pt, job->seq);
 		}
@@ -1121,7 +1114,7 @@ static void dispatch(runner_t *r, rd_kafka_message_t *msg)
 	}
 	job->msg = msg;
 	job->r = r;
-	job->t0_us = now_us();
+	job->t0_us = fs_mono_us();
 	job->ts_ms = rd_kafka_message_timestamp(msg, NULL);
 	if (!atomic_load(&r->first_us)) {
 		atomic_store(&r->first_us, job->t0_us);

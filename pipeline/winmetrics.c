@@ -29,14 +29,9 @@ struct fs_winmetrics {
 	int64_t wedged_ms;
 };
 
-static int64_t mono_ms(void)
-{
-	return (int64_t)(fs_mono_us() / 1000u) + 1; /* never 0: 0 means "not set" */
-}
-
 static int is_ready(fs_winmetrics_t *mx, char *why, size_t why_size)
 {
-	int64_t down = atomic_load(&mx->down_since), now = mono_ms();
+	int64_t down = atomic_load(&mx->down_since), now = fs_mono_stamp_ms();
 	int phase = atomic_load(&mx->phase), n = atomic_load(&mx->nparts), k = atomic_load(&mx->caught_up);
 
 	if (phase == FS_WINMX_STOPPING) {
@@ -59,7 +54,7 @@ static int is_ready(fs_winmetrics_t *mx, char *why, size_t why_size)
 
 static int is_live(fs_winmetrics_t *mx, char *why, size_t why_size)
 {
-	int64_t now = mono_ms(), since = atomic_load(&mx->alive_at), down = atomic_load(&mx->down_since);
+	int64_t now = fs_mono_stamp_ms(), since = atomic_load(&mx->alive_at), down = atomic_load(&mx->down_since);
 
 	if (since && now - since > mx->wedged_ms && !down && atomic_load(&mx->phase) != FS_WINMX_STOPPING) {
 		snprintf(why, why_size, "consumer loop stuck for %lld s", (long long)((now - since) / 1000));
@@ -235,7 +230,7 @@ void fs_winmetrics_phase(fs_winmetrics_t *mx, fs_winmetrics_phase_t phase, int n
 void fs_winmetrics_alive(fs_winmetrics_t *mx)
 {
 	if (mx) {
-		atomic_store(&mx->alive_at, mono_ms());
+		atomic_store(&mx->alive_at, fs_mono_stamp_ms());
 	}
 }
 
@@ -244,7 +239,7 @@ void fs_winmetrics_kafka_error(fs_winmetrics_t *mx, int err)
 	long long expected = 0;
 
 	if (mx && err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-		atomic_compare_exchange_strong(&mx->down_since, &expected, (long long)mono_ms());
+		atomic_compare_exchange_strong(&mx->down_since, &expected, (long long)fs_mono_stamp_ms());
 	}
 }
 

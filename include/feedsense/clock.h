@@ -17,6 +17,9 @@ int64_t fs_mono_ms(void);
 /** Monotonic time in microseconds. */
 uint64_t fs_mono_us(void);
 
+/** Monotonic time in milliseconds, never 0: for stamps where 0 means "not set". */
+int64_t fs_mono_stamp_ms(void);
+
 /** Wall-clock time in milliseconds since the Unix epoch. */
 int64_t fs_wall_ms(void);
 
