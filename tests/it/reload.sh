@@ -102,8 +102,10 @@ elif start_broker; then
 	fi
 	gen s 1000 | produce feedback
 	wait_count feedback.scored $((N + 2000)) 60 || bad "scoring goes on after a rejected reload" "$CNT"
-	# /metrics follows: the set in use, one reload done and one rejected
-	curl -s -m 5 "http://$maddr/metrics" >"$T/metrics.txt" 2>>"$T/curl.log"
+	# /metrics follows within a second (the pipeline refreshes the lexicon
+	# series once a second): the set in use, one reload done and one rejected
+	MADDR=$maddr
+	wait_metric 'feedsense_reloads_total{result="failed"}' 1 10 || true
 	eq "/metrics: lexicon_info names the reloaded set, reloads ok/failed counted" \
 		"feedsense_lexicon_info{version=\"$v2\"} 1 feedsense_reloads_total{result=\"ok\"} 1 feedsense_reloads_total{result=\"failed\"} 1" \
 		"$(grep -E '^feedsense_(lexicon_info|reloads_total\{result="(ok|failed)")' "$T/metrics.txt" | tr '\n' ' ' | sed 's/ $//')"
