@@ -21,10 +21,9 @@
  *     where ranges overlap. A concessive clause ("although ...") weighs 0.5
  *     and the rest of its sentence 1.5. A hypothetical clause ("if ...")
  *     weighs 0.3. A question opened by an interrogative (after any openers:
- *     "hi, can I ...") and closed by a
- *     single "?" is damped to 0.1 for lexicon terms: asking how to get a
- *     refund is not a complaint, while rule hits (written for complaints)
- *     keep their weight.
+ *     "hi, can I ...") and closed by a single "?" is damped to 0.1 for
+ *     lexicon terms: asking how to get a refund is not a complaint, while
+ *     rule hits (written for complaints) keep their weight.
  *  5. Local modifiers. Within its clause, a term is raised by boosters in
  *     the three tokens before it (decaying 1, 0.95, 0.9), by capitals in a
  *     mixed-case text and by elongation; negators in the four tokens before
@@ -1105,7 +1104,7 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 		}
 		for (s0 = end; s0 > 0 && ti[s0 - 1].sent == k; s0--) {
 		}
-		/* past punctuation and openers: "Hi there, can I ...?", "ok, and what ...?" */
+		/* past punctuation and openers: "Hi there, can I ...?", "And what ...?" */
 		while (s0 < end &&
 		       (t->tok[s0].kind == FS_TOK_PUNCT || (ti[s0].modent && ti[s0].modent->mod == FS_MOD_OPENER))) {
 			s0++;

@@ -29,7 +29,7 @@ typedef enum fs_mod {
 	FS_MOD_HYPOTHETICAL,  /**< if, in case: its clause is not a statement of fact */
 	FS_MOD_IGNORE,        /**< phrase that cancels the modifiers inside it ("not only") */
 	FS_MOD_REQUEST,       /**< please, kindly: marks a request, never makes one positive */
-	FS_MOD_OPENER,        /**< hi, hello, ok: may come before a question's interrogative */
+	FS_MOD_OPENER,        /**< hi, hello, and: may come before a question's interrogative */
 } fs_mod_t;
 
 /* Triggers: what a word wakes up. Bit 31 set = category id, else rule id. */
