@@ -73,6 +73,7 @@
 #define META_TIMEOUT_MS     10000
 #define READBACK_TIMEOUT_MS 60000
 #define IDLE_GRACE_S        1.0         /* more than the consumer's fetch.wait.max.ms (500 ms by default) */
+#define LATE_LOGGED         10          /* late events logged (the rest are counted) */
 #define METRICS_EVERY_S     0.1         /* counts pushed to the metrics at most this often (and at the end) */
 #define ALERT_OPEN          ((void *)1) /* message opaque of a spike, for the delivery report */
 #define ALERT_RECOVERY      ((void *)2)
@@ -232,6 +233,7 @@ static int feed(alerter_t *al, const char *data, size_t len, int64_t kafka_ts, i
 {
 	fs_window_scored_t ws;
 	char errstr[256];
+	int late;
 
 	al->consumed++;
 	if (fs_window_scored_parse(&ws, data, len, kafka_ts, errstr, sizeof(errstr)) != FS_OK) {
@@ -241,10 +243,10 @@ static int feed(alerter_t *al, const char *data, size_t len, int64_t kafka_ts, i
 		fs_window_scored_clear(&ws);
 		return -1;
 	}
-	fs_window_add(al->w, &ws.ev, on_alert, al);
+	late = fs_window_add(al->w, &ws.ev, on_alert, al) == 1;
 	*time_ms = ws.ev.time_ms;
 	fs_window_scored_clear(&ws);
-	return 0;
+	return late;
 }
 
 /* ------------------------------------------------------------------ */
@@ -269,7 +271,7 @@ static int run_file(alerter_t *al, const char *path)
 		if (n == 0) {
 			continue;
 		}
-		if (feed(al, line, (size_t)n, -1, &t) == 0) {
+		if (feed(al, line, (size_t)n, -1, &t) >= 0) {
 			fs_window_advance(al->w, fs_window_max_time(al->w), on_alert, al);
 		}
 	}
@@ -635,6 +637,41 @@ fail:
 }
 
 /*
+ * A late event: the first LATE_LOGGED are logged with where they came from
+ * and the state of every partition (what held the frontier), the rest
+ * only counted.
+ */
+static void log_late(alerter_t *al, const rd_kafka_message_t *m, int64_t et)
+{
+	char when[40], wm[40], parts[512];
+	fs_window_stats_t st;
+	size_t off = 0;
+	int i;
+
+	fs_window_stats(al->w, &st);
+	if (st.late > LATE_LOGGED) {
+		return;
+	}
+	fs_window_format_time(et, when, sizeof(when));
+	fs_window_format_time(st.watermark, wm, sizeof(wm));
+	parts[0] = '\0';
+	for (i = 0; i < al->nparts && off < sizeof(parts); i++) {
+		const part_t *p = &al->parts[i];
+		int n = snprintf(parts + off, sizeof(parts) - off, "%s[%d] %" PRId64 "%s%s", i ? ", " : "", p->id,
+				 p->max_time == INT64_MIN ? -1 : p->max_time / 1000, p->at_end ? " at end" : "",
+				 p->paused ? " paused" : "");
+		if (n < 0) {
+			break;
+		}
+		off += (size_t)n;
+	}
+	fs_log(FS_LOG_WARN, MOD,
+	       "%s [%d] @%" PRId64 ": event time %s is behind the watermark %s: counted late%s (partitions, latest event s: %s)",
+	       al->in_topic, m->partition, m->offset, when, wm, st.late == LATE_LOGGED ? ", further ones only counted" : "",
+	       parts);
+}
+
+/*
  * Is @p p idle: at its end, and for IDLE_GRACE_S, counted from its EOF or
  * from the last time a partition at its end delivered again, whichever is
  * later? When new events arrive after a quiet time, the partitions still
@@ -803,14 +840,20 @@ static int run_kafka(alerter_t *al)
 			} else {
 				rd_kafka_timestamp_type_t tstype;
 				int64_t ts = rd_kafka_message_timestamp(m, &tstype), et;
+				int r;
 				if (p && p->at_end) {
 					p->at_end = 0;
 					al->woke_at = fs_mono_s();
 				}
 				if (p && p->scan && ts < from) {
 					/* before the rebuild start */
-				} else if (feed(al, m->payload, m->len, ts, &et) == 0 && p && et > p->max_time) {
-					p->max_time = et;
+				} else if ((r = feed(al, m->payload, m->len, ts, &et)) >= 0 && p) {
+					if (r == 1) {
+						log_late(al, m, et);
+					}
+					if (et > p->max_time) {
+						p->max_time = et;
+					}
 				}
 			}
 			rd_kafka_message_destroy(m);
