@@ -666,9 +666,10 @@ static void log_late(alerter_t *al, const rd_kafka_message_t *m, int64_t et)
 		off += (size_t)n;
 	}
 	fs_log(FS_LOG_WARN, MOD,
-	       "%s [%d] @%" PRId64 ": event time %s is behind the watermark %s: counted late%s (partitions, latest event s: %s)",
-	       al->in_topic, m->partition, m->offset, when, wm, st.late == LATE_LOGGED ? ", further ones only counted" : "",
-	       parts);
+	       "%s [%d] @%" PRId64
+	       ": event time %s is behind the watermark %s: counted late%s (partitions, latest event s: %s)",
+	       al->in_topic, m->partition, m->offset, when, wm,
+	       st.late == LATE_LOGGED ? ", further ones only counted" : "", parts);
 }
 
 /*
