@@ -747,6 +747,64 @@ void fs_metrics_server_stop(fs_metrics_server_t *srv)
 }
 
 /* ------------------------------------------------------------------ */
+/* broker reachability                                                 */
+
+void fs_broker_watch_init(fs_broker_watch_t *bw)
+{
+	atomic_init(&bw->down_since, 0);
+}
+
+void fs_broker_watch_error(fs_broker_watch_t *bw, int err)
+{
+	long long expected = 0;
+
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+		atomic_compare_exchange_strong(&bw->down_since, &expected, (long long)fs_mono_stamp_ms());
+	}
+}
+
+void fs_broker_watch_seen(fs_broker_watch_t *bw)
+{
+	if (atomic_load_explicit(&bw->down_since, memory_order_relaxed) != 0) {
+		atomic_store(&bw->down_since, 0);
+	}
+}
+
+void fs_broker_watch_stats(fs_broker_watch_t *bw, const void *stats_root)
+{
+	json_t *brokers = json_object_get(stats_root, "brokers"), *b;
+	const char *name;
+
+	json_object_foreach(brokers, name, b)
+	{
+		const char *state = json_string_value(json_object_get(b, "state"));
+		if (state && !strcmp(state, "UP")) {
+			fs_broker_watch_seen(bw);
+			return;
+		}
+	}
+	if (json_object_size(brokers) > 0) {
+		fs_broker_watch_error(bw, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN);
+	}
+}
+
+int fs_broker_watch_up(fs_broker_watch_t *bw)
+{
+	return atomic_load(&bw->down_since) == 0;
+}
+
+int fs_broker_watch_unready(fs_broker_watch_t *bw, char *why, size_t why_size)
+{
+	int64_t down = atomic_load(&bw->down_since), now = fs_mono_stamp_ms();
+
+	if (down && now - down >= FS_METRICS_BROKER_GRACE_MS) {
+		snprintf(why, why_size, "no Kafka broker reachable for %lld s", (long long)((now - down) / 1000));
+		return 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* the pipeline's metrics                                              */
 
 /* Dead-letter reasons: the fs_err_t classes, the runner's produce_failed, and a catch-all. */
@@ -766,7 +824,7 @@ struct fs_metrics {
 	atomic_ullong *busy_since; /* per thread slot: ms (monotonic) since it is busy, 0 idle */
 	atomic_int assign_done;    /* the last rebalance callback assigned (possibly nothing) */
 	atomic_int stopping;
-	atomic_llong down_since;        /* ms (monotonic) since no broker is reachable, 0 when one is */
+	fs_broker_watch_t broker;
 	int64_t wedged_ms;              /* FS_METRICS_WEDGED_MS, shorter in tests */
 	uint64_t generation;            /* of the rule set whose categories and rules label the families */
 	char **cat_names, **rule_names; /* those labels, to map the ids of a reloaded set by name */
@@ -778,15 +836,13 @@ struct fs_metrics {
 
 static int is_ready(fs_metrics_t *mx, char *why, size_t why_size)
 {
-	int64_t down = atomic_load(&mx->down_since), now = fs_mono_stamp_ms();
 	int64_t nassigned = fs_metrics_value(mx->assigned, 0);
 
 	if (atomic_load(&mx->stopping)) {
 		snprintf(why, why_size, "shutting down");
 		return 0;
 	}
-	if (down && now - down >= FS_METRICS_BROKER_GRACE_MS) {
-		snprintf(why, why_size, "no Kafka broker reachable for %lld s", (long long)((now - down) / 1000));
+	if (fs_broker_watch_unready(&mx->broker, why, why_size)) {
 		return 0;
 	}
 	if (nassigned > 0) {
@@ -803,12 +859,12 @@ static int is_ready(fs_metrics_t *mx, char *why, size_t why_size)
 
 static int is_live(fs_metrics_t *mx, char *why, size_t why_size)
 {
-	int64_t now = fs_mono_stamp_ms(), down = atomic_load(&mx->down_since);
-	int i;
+	int64_t now = fs_mono_stamp_ms();
+	int i, up = fs_broker_watch_up(&mx->broker);
 
 	for (i = 0; i < mx->nslots; i++) {
 		int64_t since = (int64_t)atomic_load(&mx->busy_since[i]);
-		if (since && now - since > mx->wedged_ms && !down) {
+		if (since && now - since > mx->wedged_ms && up) {
 			long long secs = (long long)((now - since) / 1000);
 			if (i == FS_METRICS_SLOT_CONSUMER || i == FS_METRICS_SLOT_POLLER) {
 				snprintf(why, why_size, "%s stuck for %lld s",
@@ -843,7 +899,7 @@ static void collect(void *opaque)
 	char why[128];
 
 	fs_metrics_set(mx->ready, 0, is_ready(mx, why, sizeof(why)));
-	fs_metrics_set(mx->broker_up, 0, atomic_load(&mx->down_since) == 0);
+	fs_metrics_set(mx->broker_up, 0, fs_broker_watch_up(&mx->broker));
 }
 
 /* The families, in the order they are rendered. Returns 0, or -1 when one failed. */
@@ -1030,7 +1086,7 @@ fs_metrics_t *fs_metrics_start(const fs_config_t *cfg, const fs_engine_t *engine
 	}
 	atomic_init(&mx->assign_done, 0);
 	atomic_init(&mx->stopping, 0);
-	atomic_init(&mx->down_since, 0);
+	fs_broker_watch_init(&mx->broker);
 	mx->wedged_ms = FS_METRICS_WEDGED_MS;
 	mx->generation = generation;
 	fs_metrics_lexicon(mx, fs_engine_version(engine), 0, 0, 0);
@@ -1228,44 +1284,25 @@ void fs_metrics_committed(fs_metrics_t *mx, int err)
 	fs_metrics_add(err ? mx->commit_failures : mx->commits, 0, 1);
 }
 
-static void broker_down(fs_metrics_t *mx)
-{
-	long long expected = 0;
-	atomic_compare_exchange_strong(&mx->down_since, &expected, (long long)fs_mono_stamp_ms());
-}
-
 void fs_metrics_kafka_error(fs_metrics_t *mx, int err)
 {
-	if (mx && err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-		broker_down(mx);
+	if (mx) {
+		fs_broker_watch_error(&mx->broker, err);
 	}
 }
 
 void fs_metrics_kafka_stats(fs_metrics_t *mx, const char *json, size_t len)
 {
-	json_t *root, *brokers, *b, *topics, *t, *parts, *p;
-	const char *bname, *tname, *pname;
+	json_t *root, *topics, *t, *parts, *p;
+	const char *tname, *pname;
 	const char **values = NULL;
 	int64_t *lags = NULL;
 	size_t n = 0, cap = 0;
-	int up = 0;
 
 	if (!mx || !(root = json_loadb(json, len, 0, NULL))) {
 		return;
 	}
-	brokers = json_object_get(root, "brokers");
-	json_object_foreach(brokers, bname, b)
-	{
-		const char *state = json_string_value(json_object_get(b, "state"));
-		if (state && !strcmp(state, "UP")) {
-			up = 1;
-		}
-	}
-	if (up) {
-		atomic_store(&mx->down_since, 0);
-	} else if (json_object_size(brokers) > 0) {
-		broker_down(mx);
-	}
+	fs_broker_watch_stats(&mx->broker, root);
 	topics = json_object_get(root, "topics");
 	json_object_foreach(topics, tname, t)
 	{

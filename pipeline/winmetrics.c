@@ -4,7 +4,6 @@
  * readiness rules. See winmetrics.h.
  */
 #include <jansson.h>
-#include <librdkafka/rdkafka.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,24 +21,22 @@ struct fs_winmetrics {
 	fs_metrics_server_t *srv;
 	fs_metric_t *events, *bad, *late, *overflow, *alerts, *failed, *restored, *open, *keys, *newest, *ready,
 	    *broker_up, *build_info;
-	atomic_llong alive_at;   /* ms (monotonic) of the consumer loop's last pass, 0 before the first */
-	atomic_llong down_since; /* ms (monotonic) since no broker is reachable, 0 when one is */
-	atomic_int phase;        /* fs_winmetrics_phase_t */
+	atomic_llong alive_at; /* ms (monotonic) of the consumer loop's last pass, 0 before the first */
+	fs_broker_watch_t broker;
+	atomic_int phase; /* fs_winmetrics_phase_t */
 	atomic_int nparts, caught_up;
 	int64_t wedged_ms;
 };
 
 static int is_ready(fs_winmetrics_t *mx, char *why, size_t why_size)
 {
-	int64_t down = atomic_load(&mx->down_since), now = fs_mono_stamp_ms();
 	int phase = atomic_load(&mx->phase), n = atomic_load(&mx->nparts), k = atomic_load(&mx->caught_up);
 
 	if (phase == FS_WINMX_STOPPING) {
 		snprintf(why, why_size, "shutting down");
 		return 0;
 	}
-	if (down && now - down >= FS_METRICS_BROKER_GRACE_MS) {
-		snprintf(why, why_size, "no Kafka broker reachable for %lld s", (long long)((now - down) / 1000));
+	if (fs_broker_watch_unready(&mx->broker, why, why_size)) {
 		return 0;
 	}
 	switch (phase) {
@@ -54,9 +51,10 @@ static int is_ready(fs_winmetrics_t *mx, char *why, size_t why_size)
 
 static int is_live(fs_winmetrics_t *mx, char *why, size_t why_size)
 {
-	int64_t now = fs_mono_stamp_ms(), since = atomic_load(&mx->alive_at), down = atomic_load(&mx->down_since);
+	int64_t now = fs_mono_stamp_ms(), since = atomic_load(&mx->alive_at);
 
-	if (since && now - since > mx->wedged_ms && !down && atomic_load(&mx->phase) != FS_WINMX_STOPPING) {
+	if (since && now - since > mx->wedged_ms && fs_broker_watch_up(&mx->broker) &&
+	    atomic_load(&mx->phase) != FS_WINMX_STOPPING) {
 		snprintf(why, why_size, "consumer loop stuck for %lld s", (long long)((now - since) / 1000));
 		return 0;
 	}
@@ -84,7 +82,7 @@ static void collect(void *opaque)
 	char why[128];
 
 	fs_metrics_set(mx->ready, 0, is_ready(mx, why, sizeof(why)));
-	fs_metrics_set(mx->broker_up, 0, atomic_load(&mx->down_since) == 0);
+	fs_metrics_set(mx->broker_up, 0, fs_broker_watch_up(&mx->broker));
 }
 
 fs_winmetrics_t *fs_winmetrics_new(void)
@@ -144,7 +142,7 @@ fs_winmetrics_t *fs_winmetrics_new(void)
 	fs_metrics_set(mx->build_info, 0, 1);
 	fs_metrics_set(mx->broker_up, 0, 1);
 	atomic_init(&mx->alive_at, 0);
-	atomic_init(&mx->down_since, 0);
+	fs_broker_watch_init(&mx->broker);
 	atomic_init(&mx->phase, FS_WINMX_READBACK);
 	atomic_init(&mx->nparts, 0);
 	atomic_init(&mx->caught_up, 0);
@@ -236,43 +234,26 @@ void fs_winmetrics_alive(fs_winmetrics_t *mx)
 
 void fs_winmetrics_kafka_error(fs_winmetrics_t *mx, int err)
 {
-	long long expected = 0;
-
-	if (mx && err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-		atomic_compare_exchange_strong(&mx->down_since, &expected, (long long)fs_mono_stamp_ms());
+	if (mx) {
+		fs_broker_watch_error(&mx->broker, err);
 	}
 }
 
 void fs_winmetrics_broker_seen(fs_winmetrics_t *mx)
 {
-	if (mx && atomic_load_explicit(&mx->down_since, memory_order_relaxed) != 0) {
-		atomic_store(&mx->down_since, 0);
+	if (mx) {
+		fs_broker_watch_seen(&mx->broker);
 	}
 }
 
 void fs_winmetrics_kafka_stats(fs_winmetrics_t *mx, const char *json, size_t len)
 {
-	json_t *root, *brokers, *b;
-	const char *name;
-	int up = 0;
+	json_t *root;
 
-	if (!mx || !(root = json_loadb(json, len, 0, NULL))) {
-		return;
+	if (mx && (root = json_loadb(json, len, 0, NULL))) {
+		fs_broker_watch_stats(&mx->broker, root);
+		json_decref(root);
 	}
-	brokers = json_object_get(root, "brokers");
-	json_object_foreach(brokers, name, b)
-	{
-		const char *state = json_string_value(json_object_get(b, "state"));
-		if (state && !strcmp(state, "UP")) {
-			up = 1;
-		}
-	}
-	if (up) {
-		atomic_store(&mx->down_since, 0);
-	} else if (json_object_size(brokers) > 0) {
-		fs_winmetrics_kafka_error(mx, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN);
-	}
-	json_decref(root);
 }
 
 void fs_winmetrics_set_wedged_ms(fs_winmetrics_t *mx, int64_t ms)

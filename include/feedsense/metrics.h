@@ -143,6 +143,39 @@ const char *fs_metrics_server_address(const fs_metrics_server_t *srv);
 void fs_metrics_server_stop(fs_metrics_server_t *srv);
 
 /* ------------------------------------------------------------------ */
+/* broker reachability                                                 */
+
+/** No broker reachable for this long fails /readyz. */
+#define FS_METRICS_BROKER_GRACE_MS 5000
+
+/**
+ * Whether a Kafka broker is reachable, as librdkafka tells it: down from
+ * its first "all brokers down" error or a statistics report with no broker
+ * up, up again when a broker answers (a message, a partition EOF, or a
+ * statistics report with a broker up). Shared by the metrics of `feedsense
+ * run` and of `feedsense windows`; every call is safe from any thread.
+ */
+typedef struct fs_broker_watch {
+	_Atomic long long down_since; /**< ms (monotonic) since no broker is reachable, 0 while one is */
+} fs_broker_watch_t;
+
+/** @brief Reachable until told otherwise. */
+void fs_broker_watch_init(fs_broker_watch_t *bw);
+/** @brief A librdkafka error: RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN marks the brokers down (from now, if not already). */
+void fs_broker_watch_error(fs_broker_watch_t *bw, int err);
+/** @brief A broker answered. */
+void fs_broker_watch_seen(fs_broker_watch_t *bw);
+/** @brief A statistics report, parsed (a jansson json_t * root): up when a broker's state is UP, down when none is. */
+void fs_broker_watch_stats(fs_broker_watch_t *bw, const void *stats_root);
+/** @brief 1 while a broker is reachable. */
+int fs_broker_watch_up(fs_broker_watch_t *bw);
+/**
+ * @brief 1 when no broker has been reachable for FS_METRICS_BROKER_GRACE_MS
+ *        or more, with the reason in @p why (for /readyz); 0 otherwise.
+ */
+int fs_broker_watch_unready(fs_broker_watch_t *bw, char *why, size_t why_size);
+
+/* ------------------------------------------------------------------ */
 /* the pipeline's metrics                                              */
 
 typedef struct fs_metrics fs_metrics_t;
@@ -157,9 +190,6 @@ struct fs_config;
 
 /** A thread busy this long without progress, while a broker is reachable, fails /healthz. */
 #define FS_METRICS_WEDGED_MS 120000
-/** No broker reachable for this long fails /readyz. */
-#define FS_METRICS_BROKER_GRACE_MS 5000
-
 /**
  * @brief The pipeline's metrics for @p engine, the rule set of generation
  *        @p generation (its categories and rules label the families), and
