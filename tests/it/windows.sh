@@ -280,6 +280,9 @@ if start_broker --control; then
 		scored 100 101 | head -n 1 | sed 's/^[^	]*	/k	/' | oproduce feedback.scored
 		wait_log "$T/w6.log" "consumed 723," 30 || true
 		check_wmetrics "after the stream" 2 1 0 $((BASE + 479))
+		n=$(grep -c "behind the watermark" "$T/w6.log")
+		eq "the late event logged once, with its event time" "1 1" \
+			"$n $(grep "behind the watermark" "$T/w6.log" | grep -c "event time 2026-01-01T00:01:40.000Z")"
 		eq "no incident restored at the first start" 0 "$(metric feedsense_windows_incidents_restored_total)"
 		fmt=$(awk '/^# TYPE / { if ($4 == "counter" && $3 !~ /_total$/) print "counter without _total: " $3; next }
 			/^#/ { next } { if ($1 !~ /^feedsense_(windows_|build_info)/) print "not feedsense_windows_: " $1 }' "$T/metrics.txt")
