@@ -440,7 +440,9 @@ static int cmd_lexicon(int argc, char **argv)
 		} else {
 			char rules_name[4096];
 			snprintf(rules_name, sizeof(rules_name), "%s/%s", dir, FS_RULES_FILE);
-			fs_engine_check_examples(engine, rules_name, 0, &diag);
+			if (fs_engine_check_examples(engine, rules_name, 0, &diag) != FS_OK) {
+				fs_diag_report(&diag, 1, "%s: out of memory checking the rule examples", rules_name);
+			}
 			printf("%s: %zu scored entries, %u categories, %u rules, version %s\n", dir,
 			       fs_lexicon_count(fs_engine_lexicon(engine)), fs_tags_count(fs_engine_tags(engine)),
 			       fs_rules_count(fs_engine_rules(engine)), fs_engine_version(engine));

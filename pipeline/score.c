@@ -242,11 +242,16 @@ fs_err_t fs_engine_check_examples(const fs_engine_t *engine, const char *rules_n
 			const fs_result_t *res;
 			const char *why;
 			size_t errpos;
+			fs_err_t err;
 			positive += !ex[k].counter;
-			if (fs_score(engine, scr, ex[k].text, strlen(ex[k].text), &res, &errpos) != FS_OK) {
+			err = fs_score(engine, scr, ex[k].text, strlen(ex[k].text), &res, &errpos);
+			if (err == FS_ERR_UTF8) {
 				fs_diag_report(diag, 1, "%s:%u: rule %s: the %s is not valid UTF-8 (byte %zu)",
 					       rules_name, ex[k].line, rule->name,
 					       ex[k].counter ? "counter-example" : "example", errpos + 1);
+			} else if (err != FS_OK) {
+				fs_scratch_destroy(scr);
+				return err; /* out of memory: the examples could not all be checked */
 			} else if ((why = example_fails(engine, res, id, &ex[k])) != NULL) {
 				fs_diag_report(diag, 1, "%s:%u: rule %s: %s", rules_name, ex[k].line, rule->name, why);
 			}

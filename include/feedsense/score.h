@@ -157,6 +157,8 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scratch, const char *
  *        rule file, named @p rules_name in messages): each failure is an
  *        error "FILE:LINE: rule NAME: why" through @p diag; a rule without
  *        an example is an error when @p require, else a warning.
+ * @returns FS_OK once every example was checked (failures are in @p diag),
+ *          FS_ERR_NOMEM when they could not all be.
  */
 fs_err_t fs_engine_check_examples(const fs_engine_t *engine, const char *rules_name, int require, fs_diag_t *diag);
 
