@@ -578,7 +578,8 @@ static int run_retries(runner_t *r)
 				rt->len = 0;
 			}
 		} else if (permanent(rt->err)) {
-			/* the output can never be written: dead-letter the input instead */
+			/* the output can never be written: dead-letter it (the input is not
+			 * kept once scored; the scored event names its source position) */
 			char msg[256];
 			if (!hdrs) {
 				hdrs = rd_kafka_headers_new(4);
