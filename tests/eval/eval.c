@@ -114,6 +114,7 @@ int main(int argc, char **argv)
 	fs_engine_opts_t opts;
 	fs_engine_t *engine;
 	fs_scratch_t *scr;
+	json_t *seen; /* id -> "FILE:LINE" of its first use */
 	char errstr[1024];
 	metrics_t all, *m = &all;
 	const fs_tags_t *tags;
@@ -147,6 +148,7 @@ int main(int argc, char **argv)
 	}
 	tags = fs_engine_tags(engine);
 	scr = fs_scratch_new(engine);
+	seen = json_object();
 	for (; i < argc; i++) {
 		FILE *fp = fopen(argv[i], "r");
 		char *line = NULL;
@@ -161,7 +163,8 @@ int main(int argc, char **argv)
 		while ((len = getline(&line, &cap, fp)) > 0) {
 			json_error_t jerr;
 			json_t *o = json_loadb(line, (size_t)len, 0, &jerr), *cats, *c;
-			const char *text, *lab, *sp;
+			const char *text, *lab, *sp, *id;
+			char where[512];
 			const fs_result_t *res;
 			size_t errpos, idx;
 			int gold, pred;
@@ -175,10 +178,18 @@ int main(int argc, char **argv)
 			text = json_string_value(json_object_get(o, "text"));
 			lab = json_string_value(json_object_get(o, "label"));
 			sp = json_string_value(json_object_get(o, "split"));
-			if (!text || !lab || label_idx(lab) < 0) {
-				fprintf(stderr, "%s:%u: needs text and label\n", argv[i], lineno);
+			id = json_string_value(json_object_get(o, "id"));
+			if (!id || !text || !lab || label_idx(lab) < 0) {
+				fprintf(stderr, "%s:%u: needs id, text and label\n", argv[i], lineno);
 				return 2;
 			}
+			if (json_object_get(seen, id)) {
+				fprintf(stderr, "%s:%u: id %s is used again (first at %s)\n", argv[i], lineno, id,
+					json_string_value(json_object_get(seen, id)));
+				return 2;
+			}
+			snprintf(where, sizeof(where), "%s:%u", argv[i], lineno);
+			json_object_set_new(seen, id, json_string(where));
 			if (strcmp(split, "all") != 0 && (!sp || strcmp(sp, split) != 0)) {
 				json_decref(o);
 				continue;
@@ -209,9 +220,9 @@ int main(int argc, char **argv)
 			cats = json_object_get(o, "categories");
 			json_array_foreach(cats, idx, c)
 			{
-				int id = fs_tags_find(tags, json_string_value(c) ? json_string_value(c) : "");
-				if (id >= 0) {
-					goldcats |= 1ULL << id;
+				int cid = fs_tags_find(tags, json_string_value(c) ? json_string_value(c) : "");
+				if (cid >= 0) {
+					goldcats |= 1ULL << cid;
 				}
 			}
 			for (idx = 0; idx < res->ncats; idx++) {
@@ -301,6 +312,7 @@ int main(int argc, char **argv)
 		printf("eval gate: %u passed, %u failed\n", passed, failed);
 	}
 	fs_scratch_destroy(scr);
+	json_decref(seen);
 	fs_engine_destroy(engine);
 	return status;
 }
