@@ -71,7 +71,7 @@ void fs_diag_report(fs_diag_t *diag, int is_error, const char *fmt, ...)
 
 static const char *mod_names[] = {
     "none",          "booster",      "negator", "contrast", "concessive", "polite",
-    "interrogative", "hypothetical", "ignore",  "request",  "opener",
+    "interrogative", "hypothetical", "ignore",  "request",  "opener",     "verdict",
 };
 
 int fs_mod_parse(const char *s, size_t len)

@@ -34,6 +34,10 @@
  *  7. Politeness. "please", "thanks" and the like count only when the rest
  *     of the text is positive, or neutral without a question: courtesy in
  *     an angry ticket must not pull it towards neutral.
+ *     A balanced verdict of the writer's own ("mixed bag", "swings and
+ *     roundabouts", "call it even") damps every contribution to 0.1: the
+ *     parts it weighs against each other do not make the message a
+ *     complaint or praise.
  *  8. Totals. The sum is divided by sqrt(sentences / 3) for texts of more
  *     than three sentences (so a long review is not saturated by its
  *     length), then squashed: compound = s / sqrt(s^2 + 15).
@@ -64,14 +68,14 @@
 #define HYPOTHETICAL_W      0.3f
 #define CONCESSION_REACH    40
 #define QUESTION_W          0.1f
+#define VERDICT_W           0.1f
 #define BOOST_WINDOW        3
 #define NEG_WINDOW          4
 #define LONG_TEXT_SENTENCES 3.0
 
 const char *const fs_xm_names[] = {
-    "negated",         "boosted",         "dampened",   "caps",     "elongated",
-    "before_contrast", "after_contrast",  "concession", "question", "polite_ignored",
-    "hypothetical",    "double_negation", NULL,
+    "negated",    "boosted",  "dampened",       "caps",         "elongated",       "before_contrast", "after_contrast",
+    "concession", "question", "polite_ignored", "hypothetical", "double_negation", "verdict",         NULL,
 };
 
 struct fs_engine {
@@ -793,7 +797,7 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 	const uint32_t *always;
 	unsigned nalways;
 	fs_err_t err;
-	int mixed_case, has_question = 0;
+	int mixed_case, has_question = 0, verdict = 0;
 	double total, rest, pos_sum = 0, neg_sum = 0;
 	unsigned neu_words = 0;
 	uint64_t catmask;
@@ -1121,6 +1125,14 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 		}
 	}
 
+	/* a balanced verdict anywhere in the text */
+	for (i = 0; i < n; i++) {
+		if (ti[i].modent && ti[i].modstart == i && ti[i].modent->mod == FS_MOD_VERDICT) {
+			verdict = 1;
+			break;
+		}
+	}
+
 	/* 5. local modifiers and weights */
 	for (k = 0; k < scr->nitems; k++) {
 		fs_explain_t *it = &scr->items[k];
@@ -1137,6 +1149,11 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 			it->score *= QUESTION_W;
 			it->local *= QUESTION_W;
 			it->mods |= FS_XM_QUESTION;
+		}
+		if (verdict) {
+			it->score *= VERDICT_W;
+			it->local *= VERDICT_W;
+			it->mods |= FS_XM_VERDICT;
 		}
 	}
 

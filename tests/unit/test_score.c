@@ -7,13 +7,15 @@
  *   NEG_POS_SCALAR -0.75, NEG_NEG_SCALAR -0.5, CAPS_INCR 0.733,
  *   ELONG_INCR 0.3, EXCL_INCR 0.292 (at most 4), QM_INCR 0.18 (0.96 above 3),
  *   contrast 0.5 before / 1.5 after, concession 0.5 inside / 1.5 outside,
- *   hypothetical 0.3, neutral question 0.3, booster decay 1 / 0.95 / 0.9,
+ *   hypothetical 0.3, neutral question 0.1, balanced verdict 0.1,
+ *   booster decay 1 / 0.95 / 0.9,
  *   long texts divided by sqrt(sentences / 3) above 3 sentences,
  *   compound = s / sqrt(s^2 + 15).
  *
  * Covers single terms, negation (incl. multi-word and typographic), double
  * negation, boosters and dampeners, capitals, elongation, "!" and "??",
- * contrast, concession, hypotheticals, question damping, politeness, idioms,
+ * contrast, concession, hypotheticals, question damping, balanced verdicts,
+ * politeness, idioms,
  * "ignore" phrases, emoji and emoticons, regex rules (valence, flags,
  * categories, negatable rules, covered words, PCRE2 limit), per-category
  * sentiment, labels, proportions, explanation offsets, long texts, invalid
@@ -462,6 +464,24 @@ static void test_question_after_opener(void **state)
 	/* "hi, it is good?": no interrogative, 2.0 / sqrt(19) = 0.458831 */
 	res = assert_scores("hi, it is good?", 2.0, 0.458831);
 	assert_false(item(res, "good")->mods & FS_XM_QUESTION);
+}
+
+/* a balanced verdict of the writer's own damps every contribution to 0.1 */
+static void test_balanced_verdict(void **state)
+{
+	const fs_result_t *res;
+
+	(void)state;
+	/* good 2.0 * 0.5 (before "but") = 1.0; terrible -3.0 * 1.5 = -4.5; sum -3.5;
+	 * -3.5 / sqrt(12.25 + 15) = -0.670479 */
+	res = assert_scores("good but terrible.", -3.5, -0.670479);
+	assert_false(item(res, "terrible")->mods & FS_XM_VERDICT);
+	/* the same weighed by the writer: -3.5 * 0.1 = -0.35; -0.35 / sqrt(0.1225 + 15) = -0.090003 */
+	res = assert_scores("good but terrible. mixed bag", -0.35, -0.090003);
+	assert_true(item(res, "good")->mods & FS_XM_VERDICT);
+	assert_true(item(res, "terrible")->mods & FS_XM_VERDICT);
+	/* the verdict may come first */
+	assert_scores("mixed bag: good but terrible.", -0.35, -0.090003);
 }
 
 static void test_double_question_not_damped(void **state)
@@ -1076,6 +1096,7 @@ int main(void)
 	    cmocka_unit_test(test_hypothetical_clause_ends),
 	    cmocka_unit_test(test_neutral_question),
 	    cmocka_unit_test(test_question_after_opener),
+	    cmocka_unit_test(test_balanced_verdict),
 	    cmocka_unit_test(test_double_question_not_damped),
 	    cmocka_unit_test(test_politeness_in_complaint),
 	    cmocka_unit_test(test_politeness_counts_when_positive),
