@@ -954,7 +954,8 @@ static void pf_escape(pf_parser_t *x, pf_node_t *out)
 	case 'A':
 	case 'z':
 	case 'Z':
-	case 'G': pf_set_exact(out, &pf_empty); return;
+	case 'G':
+	case 'K': pf_set_exact(out, &pf_empty); return; /* \K moves the reported start only */
 	case 'd': pf_chars(x, out, digits); return;
 	case 'w':
 	case 'W':
@@ -967,6 +968,21 @@ static void pf_escape(pf_parser_t *x, pf_node_t *out)
 	case 'V':
 	case 'R':
 	case 'X': return; /* anything */
+	case '1':
+	case '2':
+	case '3':
+	case '4':
+	case '5':
+	case '6':
+	case '7':
+	case '8':
+	case '9':
+		/* a back reference: the text of its group again, so anything (its
+		 * own strings were required where the group matched) */
+		while (x->p < x->end && *x->p >= '0' && *x->p <= '9') {
+			x->p++;
+		}
+		return;
 	case 'N':
 		if (x->p < x->end && *x->p == '{') {
 			x->bad = 1;
@@ -984,7 +1000,7 @@ static void pf_escape(pf_parser_t *x, pf_node_t *out)
 		pf_single(x, out, x->p - 1, 1); /* an escaped punctuation character is itself */
 		return;
 	}
-	x->bad = 1; /* \x, \p, \Q, \K, \1 and the rest: not analysed */
+	x->bad = 1; /* \x, \p, \Q, \g and the rest: not analysed */
 }
 
 /* Length of the UTF-8 sequence at x->p (the pattern compiled in UTF mode). */

@@ -394,9 +394,13 @@ static void test_prefilter_literals(void **state)
 	assert_string_equal(required(st, "refund\\w{1,3}ed"), "(\"refund\")");
 	/* a branch that requires nothing (two letters are too common) leaves nothing */
 	assert_string_equal(required(st, "\\b(?:no|refund)\\b"), "");
+	/* \K moves the reported start only; a back reference matches its group's
+	 * text again, so it adds nothing (that text was required where the group matched) */
+	assert_string_equal(required(st, "waited \\Kfor hours"), "(\"waited for hours\")");
+	assert_string_equal(required(st, "(refund) \\1"), "(\"refund \")");
 	/* syntax the analysis does not take on leaves the rule without a prefilter */
 	assert_string_equal(required(st, "(?i)refund"), "");
-	assert_string_equal(required(st, "(refund) \\1"), "");
+	assert_string_equal(required(st, "(refund) \\g1"), "");
 	assert_string_equal(required(st, "\\x{72}efund"), "");
 	assert_string_equal(required(st, "refund{x}"), "");
 }
