@@ -66,8 +66,10 @@ typedef struct wqueue {
 	pthread_cond_t nonempty, nonfull, idle;
 	job_t **ring;
 	size_t cap, head, count;
-	int busy;    /* a job popped and not yet finished */
-	int closing; /* no more jobs: exit when empty */
+	size_t low;       /* a full queue wakes its pusher once drained to this */
+	int push_waiters; /* pushers waiting for room */
+	int busy;         /* a job popped and not yet finished */
+	int closing;      /* no more jobs: exit when empty */
 } wqueue_t;
 
 typedef struct worker {
@@ -168,6 +170,7 @@ static int wqueue_init(wqueue_t *q, size_t cap)
 		return -1;
 	}
 	q->cap = cap;
+	q->low = cap - cap / 4;
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->nonempty, NULL);
 	pthread_cond_init(&q->nonfull, NULL);
@@ -187,12 +190,19 @@ static void wqueue_destroy(wqueue_t *q)
 	pthread_cond_destroy(&q->idle);
 }
 
-/* Blocks while the queue is full: this is the back-pressure on consumption. */
+/*
+ * Blocks while the queue is full: this is the back-pressure on consumption.
+ * A blocked pusher is woken once the queue has drained to q->low, not at
+ * every pop: woken at every pop, a saturated pipeline would switch threads
+ * once per message (the pusher adds one job and blocks again).
+ */
 static void wqueue_push(wqueue_t *q, job_t *job)
 {
 	pthread_mutex_lock(&q->mu);
 	while (q->count == q->cap) {
+		q->push_waiters++;
 		pthread_cond_wait(&q->nonfull, &q->mu);
+		q->push_waiters--;
 	}
 	q->ring[(q->head + q->count) % q->cap] = job;
 	q->count++;
@@ -214,7 +224,9 @@ static job_t *wqueue_pop(wqueue_t *q)
 		q->head = (q->head + 1) % q->cap;
 		q->count--;
 		q->busy = 1;
-		pthread_cond_signal(&q->nonfull);
+		if (q->push_waiters && q->count <= q->low) {
+			pthread_cond_signal(&q->nonfull);
+		}
 	}
 	pthread_mutex_unlock(&q->mu);
 	return job;
