@@ -35,7 +35,7 @@
  *     of the text is positive, or neutral without a question: courtesy in
  *     an angry ticket must not pull it towards neutral.
  *     A balanced verdict of the writer's own ("mixed bag", "swings and
- *     roundabouts", "call it even") damps every contribution to 0.1: the
+ *     roundabouts", "call it even") damps every contribution to 0.05: the
  *     parts it weighs against each other do not make the message a
  *     complaint or praise.
  *  8. Totals. The sum is divided by sqrt(sentences / 3) for texts of more
@@ -68,7 +68,7 @@
 #define HYPOTHETICAL_W      0.3f
 #define CONCESSION_REACH    40
 #define QUESTION_W          0.1f
-#define VERDICT_W           0.1f
+#define VERDICT_W           0.05f
 #define BOOST_WINDOW        3
 #define NEG_WINDOW          4
 #define LONG_TEXT_SENTENCES 3.0

@@ -7,7 +7,7 @@
  *   NEG_POS_SCALAR -0.75, NEG_NEG_SCALAR -0.5, CAPS_INCR 0.733,
  *   ELONG_INCR 0.3, EXCL_INCR 0.292 (at most 4), QM_INCR 0.18 (0.96 above 3),
  *   contrast 0.5 before / 1.5 after, concession 0.5 inside / 1.5 outside,
- *   hypothetical 0.3, neutral question 0.1, balanced verdict 0.1,
+ *   hypothetical 0.3, neutral question 0.1, balanced verdict 0.05,
  *   booster decay 1 / 0.95 / 0.9,
  *   long texts divided by sqrt(sentences / 3) above 3 sentences,
  *   compound = s / sqrt(s^2 + 15).
@@ -466,7 +466,7 @@ static void test_question_after_opener(void **state)
 	assert_false(item(res, "good")->mods & FS_XM_QUESTION);
 }
 
-/* a balanced verdict of the writer's own damps every contribution to 0.1 */
+/* a balanced verdict of the writer's own damps every contribution to 0.05 */
 static void test_balanced_verdict(void **state)
 {
 	const fs_result_t *res;
@@ -476,12 +476,12 @@ static void test_balanced_verdict(void **state)
 	 * -3.5 / sqrt(12.25 + 15) = -0.670479 */
 	res = assert_scores("good but terrible.", -3.5, -0.670479);
 	assert_false(item(res, "terrible")->mods & FS_XM_VERDICT);
-	/* the same weighed by the writer: -3.5 * 0.1 = -0.35; -0.35 / sqrt(0.1225 + 15) = -0.090003 */
-	res = assert_scores("good but terrible. mixed bag", -0.35, -0.090003);
+	/* the same weighed by the writer: -3.5 * 0.05 = -0.175; -0.175 / sqrt(0.030625 + 15) = -0.045139 */
+	res = assert_scores("good but terrible. mixed bag", -0.175, -0.045139);
 	assert_true(item(res, "good")->mods & FS_XM_VERDICT);
 	assert_true(item(res, "terrible")->mods & FS_XM_VERDICT);
 	/* the verdict may come first */
-	assert_scores("mixed bag: good but terrible.", -0.35, -0.090003);
+	assert_scores("mixed bag: good but terrible.", -0.175, -0.045139);
 }
 
 static void test_double_question_not_damped(void **state)
