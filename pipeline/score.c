@@ -1046,7 +1046,9 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 			if (!m || ti[i].modstart != i) {
 				continue;
 			}
-			if (m->mod == FS_MOD_CONTRAST) {
+			if (m->mod == FS_MOD_VERDICT) {
+				verdict = 1; /* a balanced verdict anywhere in the text (weighed in step 5) */
+			} else if (m->mod == FS_MOD_CONTRAST) {
 				size_t next, j;
 				for (j = prev; j < i; j++) {
 					ti[j].w = clamp_w(ti[j].w * CONTRAST_BEFORE);
@@ -1122,14 +1124,6 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 			for (i = s0; i < end; i++) {
 				ti[i].wmods |= FS_XM_QUESTION;
 			}
-		}
-	}
-
-	/* a balanced verdict anywhere in the text */
-	for (i = 0; i < n; i++) {
-		if (ti[i].modent && ti[i].modstart == i && ti[i].modent->mod == FS_MOD_VERDICT) {
-			verdict = 1;
-			break;
 		}
 	}
 
