@@ -45,6 +45,8 @@ struct fs_lexicon {
 	unsigned max_phrase;
 	fs_text_t text; /* scratch used to normalise keys while loading */
 	fs_buf_t keybuf;
+	const char *key_punct; /* the last normalise_key(): punctuation between its words, or NULL */
+	size_t key_punct_len;
 };
 
 void fs_diag_report(fs_diag_t *diag, int is_error, const char *fmt, ...)
@@ -302,15 +304,26 @@ static int normalise_key(fs_lexicon_t *lex, const char *term, size_t len)
 	size_t k;
 	int ntoks = 0;
 	fs_err_t err;
+	const fs_token_t *punct = NULL;
 
 	fs_buf_reset(&lex->keybuf);
 	if ((err = fs_text_process(&lex->text, term, len, NULL)) != FS_OK) {
 		return err == FS_ERR_UTF8 ? KEY_BAD_UTF8 : KEY_NOMEM;
 	}
+	lex->key_punct = NULL;
+	lex->key_punct_len = 0;
 	for (k = 0; k < lex->text.ntok; k++) {
 		const fs_token_t *tok = &lex->text.tok[k];
 		if (tok->kind == FS_TOK_PUNCT) {
+			if (ntoks && !punct) {
+				punct = tok;
+			}
 			continue;
+		}
+		if (punct && !lex->key_punct) {
+			/* between two words: the scorer never matches a phrase across it */
+			lex->key_punct = term + punct->ostart;
+			lex->key_punct_len = punct->oend - punct->ostart;
 		}
 		if (ntoks) {
 			fs_buf_putc(&lex->keybuf, ' ');
@@ -322,6 +335,22 @@ static int normalise_key(fs_lexicon_t *lex, const char *term, size_t len)
 		return -1;
 	}
 	return ntoks;
+}
+
+/*
+ * Phrases never span clause or sentence punctuation in the text (a comma, a
+ * full stop, a colon...), and the key drops it: a term written with one
+ * between its words matches only text written without it. Said as a warning.
+ */
+static void warn_key_punct(const fs_lexicon_t *lex, fs_diag_t *diag, const char *name, unsigned lineno,
+			   const char *term, size_t len)
+{
+	if (lex->key_punct) {
+		fs_diag_report(diag, 0,
+			       "%s:%u: '%.*s': phrases never match across '%.*s', so this entry matches only text "
+			       "written without it ('%s')",
+			       name, lineno, (int)len, term, (int)lex->key_punct_len, lex->key_punct, lex->keybuf.p);
+	}
 }
 
 static int add_file(fs_lexicon_t *lex, const char *name)
@@ -463,6 +492,7 @@ fs_err_t fs_lexicon_load(fs_lexicon_t *lex, const char *name, const char *data, 
 			PROBLEM("%s:%u: phrase has %d words, at most %d are allowed", name, it.lineno, ntoks,
 				MAX_PHRASE_TOKENS);
 		}
+		warn_key_punct(lex, diag, name, it.lineno, line, (size_t)(tab - line));
 		e = table_upsert(lex, &lex->words, lex->keybuf.p, lex->keybuf.len, (unsigned)ntoks, &created);
 		if (!e) {
 			return fs_seterr(errstr, errstr_size, FS_ERR_NOMEM, "%s:%u: out of memory", name, it.lineno);
@@ -533,6 +563,7 @@ fs_err_t fs_lexicon_load_modifiers(fs_lexicon_t *lex, const char *name, const ch
 			PROBLEM("%s:%u: term '%.*s' must have 1 to %d words", name, it.lineno, (int)(tab - line), line,
 				MAX_PHRASE_TOKENS);
 		}
+		warn_key_punct(lex, diag, name, it.lineno, line, (size_t)(tab - line));
 		e = table_upsert(lex, &lex->words, lex->keybuf.p, lex->keybuf.len, (unsigned)ntoks, &created);
 		if (!e) {
 			return fs_seterr(errstr, errstr_size, FS_ERR_NOMEM, "%s:%u: out of memory", name, it.lineno);

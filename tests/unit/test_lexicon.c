@@ -140,6 +140,31 @@ static void test_phrase_key_same_key_in_one_file(void **state)
 	assert_prefix(es, "b.tsv:2:");
 }
 
+/* a phrase never matches across clause punctuation: a term with one inside is
+ * loaded (without it) and said as a warning naming the file, line and mark */
+static void test_phrase_with_punctuation_warns(void **state)
+{
+	fs_lexicon_t *lex = *state;
+	char es[256] = "";
+	diag_log_t log = {0};
+	fs_diag_t diag = {diag_cb, &log, 0, 0, 0};
+
+	assert_int_equal(load(lex, "p.tsv", "rip-off\t-2\nwow!\t2\nnothing more, nothing less\t1.5\n", FS_LEXFMT_NATIVE,
+			      &diag, es, sizeof(es)),
+			 FS_OK);
+	assert_int_equal(diag.nwarnings, 1);
+	assert_int_equal(diag.nerrors, 0);
+	assert_prefix(log.last, "p.tsv:3: 'nothing more, nothing less': phrases never match across ','");
+	assert_non_null(strstr(log.last, "('nothing more nothing less')"));
+	assert_non_null(tu_lookup(lex, "nothing more nothing less"));
+
+	assert_int_equal(load_mods(lex, "m.tsv", "# c\nvery\tbooster\t0.3\nall in all - meh\tverdict\n", &diag, es,
+				   sizeof(es)),
+			 FS_OK);
+	assert_int_equal(diag.nwarnings, 2);
+	assert_prefix(log.last, "m.tsv:3: 'all in all - meh': phrases never match across '-'");
+}
+
 static void test_error_missing_tab(void **state)
 {
 	char es[256] = "";
@@ -584,6 +609,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keep_going_modifiers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prefix_trigger, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_word_trigger, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_phrase_with_punctuation_warns, setup, teardown),
 		cmocka_unit_test(test_conf_lines),
 		cmocka_unit_test(test_conf_expected_key_value),
 		cmocka_unit_test(test_conf_other_errors),
