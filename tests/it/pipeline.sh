@@ -379,7 +379,9 @@ rtt 1 0
 	ctl "errors Produce 5 NOT_LEADER_FOR_PARTITION"
 	ctl "errors OffsetCommit 3 COORDINATOR_NOT_AVAILABLE"
 	ctl "errors Fetch 3 NOT_LEADER_FOR_PARTITION"
-	start_run run2 -g outage
+	# one produce request in flight: the mock checks no sequence numbers of a
+	# non-transactional producer (see faults.sh test 2)
+	start_run run2 -g outage -X max.in.flight.requests.per.connection=1
 	wait_log "$T/run2.log" "assigned [1-9]" 30 || bad "restarted pipeline got partitions" "$(tail -5 "$T/run2.log")"
 	sleep 3
 	wait_distinct feedback.scored $((NO + NE)) 90 || true
