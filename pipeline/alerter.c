@@ -18,7 +18,9 @@
  * frontier is the latest event time of all. Partitions ahead of the frontier by more than half a window are
  * paused until it catches up (align()), so the window module sees events
  * roughly in order. Windows close when later events arrive: a stream that
- * stops entirely leaves its last windows open until it resumes.
+ * stops entirely leaves its last windows open until it resumes, unless
+ * windows.idle_close is set: after that much silence the frontier follows
+ * the wall clock (see frontier()).
  *
  * Restart. Nothing is stored locally; the state is rebuilt from Kafka:
  *   1. the recent window alerts are read back from the alerts topic: each
@@ -100,7 +102,8 @@ typedef struct alerter {
 	FILE *out; /* offline replay */
 	fs_buf_t buf, key;
 	int fatal;
-	double woke_at; /* when a partition at its end last delivered again */
+	double woke_at;  /* when a partition at its end last delivered again */
+	double event_at; /* when the last event was delivered (monotonic s) */
 	unsigned long consumed, bad, produced, acked, failed, restored;
 	unsigned long acked_open, acked_recovery; /* acked, by alert type */
 	fs_winmetrics_t *mx;                      /* NULL: metrics off */
@@ -690,8 +693,13 @@ static int idle(const alerter_t *al, const part_t *p, double now)
 	return p->at_end && now - since >= IDLE_GRACE_S;
 }
 
-/* The frontier of event time every partition has reached (see the file header). */
-static int64_t frontier(const alerter_t *al, double now)
+/*
+ * The frontier of event time every partition has reached (see the file
+ * header). With windows.idle_close set, a silence that long (every
+ * partition idle, no event delivered) lets the frontier follow the wall
+ * clock at @p wall_ms minus idle_close, so the last windows close.
+ */
+static int64_t frontier(const alerter_t *al, double now, int64_t wall_ms)
 {
 	int64_t lo = INT64_MAX, hi = INT64_MIN;
 	int i, active = 0;
@@ -708,7 +716,16 @@ static int64_t frontier(const alerter_t *al, double now)
 			}
 		}
 	}
-	return active ? lo : hi;
+	if (active) {
+		return lo;
+	}
+	if (al->cfg->win_idle_close > 0 && now - al->event_at >= (double)al->cfg->win_idle_close) {
+		int64_t clock = wall_ms - al->cfg->win_idle_close * 1000;
+		if (clock > hi) {
+			return clock;
+		}
+	}
+	return hi;
 }
 
 static void pause_resume(alerter_t *al, part_t *p, int pause)
@@ -763,6 +780,8 @@ static int run_kafka(alerter_t *al)
 	rd_kafka_topic_partition_list_t *list = NULL;
 	double last_summary = fs_mono_s();
 	int i, status = 1, *scan = NULL;
+
+	al->event_at = last_summary; /* silence is counted from the start */
 
 	if (!al->cfg->brokers || !*al->cfg->brokers) {
 		fs_log(FS_LOG_ERROR, MOD,
@@ -842,9 +861,10 @@ static int run_kafka(alerter_t *al)
 				rd_kafka_timestamp_type_t tstype;
 				int64_t ts = rd_kafka_message_timestamp(m, &tstype), et;
 				int r;
+				al->event_at = fs_mono_s();
 				if (p && p->at_end) {
 					p->at_end = 0;
-					al->woke_at = fs_mono_s();
+					al->woke_at = al->event_at;
 				}
 				if (p && p->scan && ts < from) {
 					/* before the rebuild start */
@@ -860,7 +880,7 @@ static int run_kafka(alerter_t *al)
 			rd_kafka_message_destroy(m);
 		}
 		t = fs_mono_s();
-		f = frontier(al, t);
+		f = frontier(al, t, fs_wall_ms());
 		fs_window_advance(al->w, f, on_alert, al);
 		align(al, f, t);
 		rd_kafka_poll(al->producer, 0);

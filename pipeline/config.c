@@ -189,6 +189,12 @@ static const setting_t settings[] = {
     S_I64("windows", "lateness", win_lateness, "60", 0, 86400,
 	  "Allowed lateness in seconds: an event older than the event-time frontier (the newest event time "
 	  "all partitions reached) minus this is late: counted, not windowed."),
+    S_I64("windows", "idle_close", win_idle_close, "0", 0, 86400,
+	  "Seconds of total silence (every partition read to its end, no event) after which the event-time "
+	  "frontier follows the wall clock, at now minus this, so the last windows close and their spikes and "
+	  "recoveries are published without waiting for later events. For event times that follow the wall "
+	  "clock (live feedback); an event that then arrives older than that frontier minus the lateness is "
+	  "late. 0: off, windows close only when later events arrive."),
     S_I64("windows", "min_count", win_min_count, "20", 1, 1e9, "Negative messages a window needs to raise a spike."),
     S_DBL("windows", "min_share", win_min_share, "0.5", 0, 1, "Negative share a window needs to raise a spike."),
     S_INT("windows", "baseline_windows", win_baseline_windows, "6", 0, 1000,

@@ -91,6 +91,7 @@ typedef struct fs_config {
 	int64_t win_length;         /**< 300 s window */
 	int64_t win_step;           /**< 30 s step: bucket width and evaluation period */
 	int64_t win_lateness;       /**< 60 s allowed lateness */
+	int64_t win_idle_close;     /**< 0 s: off; else silence after which the frontier follows the wall clock */
 	int64_t win_min_count;      /**< 20 negative messages */
 	double win_min_share;       /**< 0.5 negative share */
 	int win_baseline_windows;   /**< 6 trailing windows; 0: no baseline */

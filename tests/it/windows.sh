@@ -21,6 +21,8 @@
 #      equal what was written to the scored topic and what the alerts topic
 #      holds (kcat), during the stream and after it; undecodable and late
 #      events; incidents restored after a restart; /healthz
+#   8  live event times, then silence: with windows.idle_close the recovery
+#      is published without a later event; with it off, only the spike
 #
 # The windows: 60 s in 10 s steps, 20 s lateness, >= 5 negatives and share
 # >= 0.5, baseline of 2 windows with factor 2, recovery under 0.2. The
@@ -363,6 +365,46 @@ if start_broker --topics feedback.scored:4,feedback.alerts:2; then
 	eq "windows exits 0" 0 $RC
 	eq "spike and recovery on channel web" "channel:web	spike	150	33/60
 channel:web	recovery	300	6/60" "$(walerts | grep '^channel:web' | cut -f 1-4)"
+fi
+end
+fi
+
+# =============================================================================
+if want 8; then
+# live event times (from 330-389 s ago for 240 s): the spike's window is over
+# and the recovery's [240, 300) ended 30 s ago or more, but no later event
+# comes to close it
+begin 8 "a silence: windows.idle_close publishes the recovery; off, it waits"
+if start_broker --topics feedback.scored,feedback.alerts,feedback.alerts2; then
+	base0=$BASE
+	BASE=$((($(now) - 330) / 60 * 60)) # windows end on multiples of 10 s: keep the hand-worked ends
+	scored 0 240 | oproduce feedback.scored
+	start_windows w8a
+	wait_log "$T/w8a.log" "consumed 360," 30 || bad "windows read all 360 events" "$(tail -3 "$T/w8a.log")"
+	wait_walerts 1 30 || true
+	sleep 8 # silence
+	eq "idle_close off: the spike, then nothing while the stream is silent" "channel:web	spike" \
+		"$(walerts | cut -f 1-2)"
+	stop_run $WPID 30
+	eq "windows exits 0" 0 $RC
+	# the same events read by a fresh instance with idle_close, alerting to a topic of its own
+	t0=$(now)
+	FEEDSENSE_WINDOWS_IDLE_CLOSE=3 FEEDSENSE_WINDOWS_OUTPUT=feedback.alerts2 start_windows w8b
+	n=""
+	while [ $(($(now) - t0)) -lt 40 ]; do
+		n=$(consume_json feedback.alerts2 | jq -r '.payload | fromjson | [.key.kind + ":" + .key.value, .type,
+			(.window.end_ms / 1000 - '"$BASE"' | tostring)] | @tsv' 2>>"$T/jq.log")
+		case $n in *recovery*) break ;; esac
+		sleep 0.5
+	done
+	eq "idle_close 3: the spike and, in the silence, its recovery (window ending at 300 s)" "channel:web	spike	150
+channel:web	recovery	300" "$n"
+	waited=$(($(now) - t0))
+	if [ $waited -le 30 ]; then ok "the recovery came ${waited} s after the start, with no later event"; else
+		bad "the recovery came within 30 s" "after $waited s"; fi
+	stop_run $WPID 30
+	eq "windows exits 0" 0 $RC
+	BASE=$base0
 fi
 end
 fi
