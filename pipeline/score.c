@@ -724,6 +724,12 @@ static void apply_local(fs_scratch_t *scr, fs_explain_t *it, int mixed_case)
 		it->local = 0;
 		return;
 	}
+	if (it->kind == FS_X_EMOJI) {
+		/* the writer's own face: "I don't like it 😡" is angry, "not bad at
+		 * all 😊" pleased; words before it neither negate nor boost it */
+		it->local = v;
+		return;
+	}
 	/* emphasis of the term itself */
 	for (k = it->tok; k < it->tok + it->ntok; k++) {
 		if (mixed_case && (t->tok[k].flags & FS_TOKF_CAPS)) {

@@ -591,6 +591,25 @@ static void test_emoji(void **state)
 	assert_int_equal(res->explain[0].start, 0);
 }
 
+/* An emoji is the writer's own face: words before it neither negate nor boost it. */
+static void test_emoji_not_negated(void **state)
+{
+	const fs_result_t *res;
+
+	(void)state;
+	/* good 2.0 negated -1.5, 😡 -3.0 as is: -4.5 / sqrt(20.25 + 15) = -0.757937 */
+	res = assert_scores("not good \xF0\x9F\x98\xA1", -4.5, -0.757937);
+	assert_int_equal(res->nexplain, 2);
+	assert_int_equal(res->explain[0].mods & FS_XM_NEGATED, FS_XM_NEGATED);
+	assert_int_equal(res->explain[1].kind, FS_X_EMOJI);
+	assert_int_equal(res->explain[1].mods, 0);
+	/* neither "not" nor the booster "very" right before it changes it */
+	res = assert_scores("not \xF0\x9F\x98\xA1", -3.0, -0.612372);
+	assert_int_equal(res->explain[0].mods, 0);
+	res = assert_scores("very :)", 1.5, 0.361158);
+	assert_int_equal(res->explain[0].mods, 0);
+}
+
 /* ---- rules ---- */
 
 static void test_rule_on_hold(void **state)
@@ -1105,6 +1124,7 @@ int main(void)
 	    cmocka_unit_test(test_idiom_not_split),
 	    cmocka_unit_test(test_not_only_but_also),
 	    cmocka_unit_test(test_emoji),
+	    cmocka_unit_test(test_emoji_not_negated),
 	    cmocka_unit_test(test_rule_on_hold),
 	    cmocka_unit_test(test_rule_negatable_churn),
 	    cmocka_unit_test(test_rule_covers_words),
