@@ -20,8 +20,9 @@
  *     (up to the next one) 1.5, for every contrast in the text, multiplying
  *     where ranges overlap. A concessive clause ("although ...") weighs 0.5
  *     and the rest of its sentence 1.5. A hypothetical clause ("if ...")
- *     weighs 0.3. A question opened by an interrogative (after any openers:
- *     "hi, can I ...") and closed by a single "?" is damped to 0.1 for
+ *     weighs 0.3. A question opened by an interrogative (after any openers,
+ *     "hi, can I ...", or a condition, "if it breaks, can I ...") and
+ *     closed by a single "?" is damped to 0.1 for
  *     lexicon terms: asking how to get a refund is not a complaint, while
  *     rule hits (written for complaints) keep their weight.
  *  5. Local modifiers. Within its clause, a term is raised by boosters in
@@ -1110,7 +1111,7 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 	/* question sentences opened by an interrogative with a single '?' */
 	for (k = 0; k < nsent; k++) {
 		uint32_t end = scr->sentend[k];
-		size_t s0;
+		size_t s0, q;
 		scr->sentsum[k] = 0;
 		if (end == UINT32_MAX || !t->tok[end].nquest) {
 			continue;
@@ -1126,7 +1127,15 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 		       (t->tok[s0].kind == FS_TOK_PUNCT || (ti[s0].modent && ti[s0].modent->mod == FS_MOD_OPENER))) {
 			s0++;
 		}
-		if (s0 < end && ti[s0].modent && ti[s0].modent->mod == FS_MOD_INTERROGATIVE) {
+		q = s0;
+		if (q < end && ti[q].modent && ti[q].modstart == q && ti[q].modent->mod == FS_MOD_HYPOTHETICAL) {
+			/* "if it arrives damaged, how do I return it?": past the condition */
+			while (q < end && t->tok[q].kind != FS_TOK_PUNCT) {
+				q++;
+			}
+			q++;
+		}
+		if (q < end && ti[q].modent && ti[q].modent->mod == FS_MOD_INTERROGATIVE) {
 			for (i = s0; i < end; i++) {
 				ti[i].wmods |= FS_XM_QUESTION;
 			}

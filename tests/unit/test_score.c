@@ -466,6 +466,24 @@ static void test_question_after_opener(void **state)
 	assert_false(item(res, "good")->mods & FS_XM_QUESTION);
 }
 
+/* a condition before the interrogative: "if it breaks, how do I ...?" is a
+ * neutral question too; without an interrogative after it, it is not */
+static void test_question_after_condition(void **state)
+{
+	const fs_result_t *res;
+
+	(void)state;
+	/* bad -2.0 * 0.3 (hypothetical) * 0.1 = -0.06; good 2.0 * 0.1 = 0.2; sum 0.14;
+	 * 0.14 / sqrt(0.0196 + 15) = 0.036124 */
+	res = assert_scores("if it is bad, how do I make it good?", 0.14, 0.036124);
+	assert_true(item(res, "bad")->mods & FS_XM_QUESTION);
+	assert_true(item(res, "bad")->mods & FS_XM_HYPOTHETICAL);
+	assert_true(item(res, "good")->mods & FS_XM_QUESTION);
+	/* as test_hypothetical_clause_ends: -0.6 + 2.0 = 1.4; 0.339950 */
+	res = assert_scores("if it is bad, it is good?", 1.4, 0.339950);
+	assert_false(item(res, "good")->mods & FS_XM_QUESTION);
+}
+
 /* a balanced verdict of the writer's own damps every contribution to 0.05 */
 static void test_balanced_verdict(void **state)
 {
@@ -1115,6 +1133,7 @@ int main(void)
 	    cmocka_unit_test(test_hypothetical_clause_ends),
 	    cmocka_unit_test(test_neutral_question),
 	    cmocka_unit_test(test_question_after_opener),
+	    cmocka_unit_test(test_question_after_condition),
 	    cmocka_unit_test(test_balanced_verdict),
 	    cmocka_unit_test(test_double_question_not_damped),
 	    cmocka_unit_test(test_politeness_in_complaint),
