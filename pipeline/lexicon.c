@@ -307,11 +307,11 @@ static int normalise_key(fs_lexicon_t *lex, const char *term, size_t len)
 	const fs_token_t *punct = NULL;
 
 	fs_buf_reset(&lex->keybuf);
+	lex->key_punct = NULL;
+	lex->key_punct_len = 0;
 	if ((err = fs_text_process(&lex->text, term, len, NULL)) != FS_OK) {
 		return err == FS_ERR_UTF8 ? KEY_BAD_UTF8 : KEY_NOMEM;
 	}
-	lex->key_punct = NULL;
-	lex->key_punct_len = 0;
 	for (k = 0; k < lex->text.ntok; k++) {
 		const fs_token_t *tok = &lex->text.tok[k];
 		if (tok->kind == FS_TOK_PUNCT) {
