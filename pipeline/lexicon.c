@@ -541,7 +541,7 @@ fs_err_t fs_lexicon_load_modifiers(fs_lexicon_t *lex, const char *name, const ch
 		mod = fs_mod_parse(tab + 1, (size_t)((tab2 ? tab2 : end) - tab - 1));
 		if (mod < 0) {
 			PROBLEM("%s:%u: unknown modifier kind '%.*s' (booster, negator, contrast, concessive, polite, "
-				"interrogative, hypothetical, ignore, request, opener)",
+				"interrogative, hypothetical, ignore, request, opener, verdict)",
 				name, it.lineno, (int)((tab2 ? tab2 : end) - tab - 1), tab + 1);
 		}
 		if (mod == FS_MOD_BOOSTER) {

@@ -31,6 +31,7 @@ typedef enum fs_mod {
 	FS_MOD_REQUEST,       /**< please, kindly: marks a request, never makes one positive */
 	FS_MOD_OPENER,        /**< hi, hello, and: may come before a question's interrogative */
 	FS_MOD_VERDICT,       /**< mixed bag, swings and roundabouts: a balanced overall verdict damps the text */
+	FS_MOD_LAST = FS_MOD_VERDICT /**< the highest kind: keep it the last one above */
 } fs_mod_t;
 
 /* Triggers: what a word wakes up. Bit 31 set = category id, else rule id. */

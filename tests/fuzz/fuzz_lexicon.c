@@ -101,7 +101,7 @@ static void check_entry(const fs_lexicon_t *lex, const fs_lexent_t *e, const cha
 	FUZZ_CHECK(e->ntoks == ntoks, "entry \"%.*s\" has %u tokens, expected %d", (int)klen, k, e->ntoks, ntoks);
 	FUZZ_CHECK(!e->has_valence || (isfinite(e->valence) && e->valence >= -4 && e->valence <= 4),
 		   "entry \"%.*s\" valence %g", (int)klen, k, (double)e->valence);
-	FUZZ_CHECK(e->mod <= FS_MOD_REQUEST, "entry \"%.*s\" modifier %u", (int)klen, k, e->mod);
+	FUZZ_CHECK(e->mod <= FS_MOD_LAST, "entry \"%.*s\" modifier %u", (int)klen, k, e->mod);
 	FUZZ_CHECK(e->mod != FS_MOD_BOOSTER || (e->modval >= -1 && e->modval <= 1), "booster \"%.*s\" strength %g",
 		   (int)klen, k, (double)e->modval);
 	for (i = 0; i < e->ntrig; i++) {
