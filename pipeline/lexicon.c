@@ -45,8 +45,6 @@ struct fs_lexicon {
 	unsigned max_phrase;
 	fs_text_t text; /* scratch used to normalise keys while loading */
 	fs_buf_t keybuf;
-	const char *key_punct; /* the last normalise_key(): punctuation between its words, or NULL */
-	size_t key_punct_len;
 };
 
 void fs_diag_report(fs_diag_t *diag, int is_error, const char *fmt, ...)
@@ -304,26 +302,15 @@ static int normalise_key(fs_lexicon_t *lex, const char *term, size_t len)
 	size_t k;
 	int ntoks = 0;
 	fs_err_t err;
-	const fs_token_t *punct = NULL;
 
 	fs_buf_reset(&lex->keybuf);
-	lex->key_punct = NULL;
-	lex->key_punct_len = 0;
 	if ((err = fs_text_process(&lex->text, term, len, NULL)) != FS_OK) {
 		return err == FS_ERR_UTF8 ? KEY_BAD_UTF8 : KEY_NOMEM;
 	}
 	for (k = 0; k < lex->text.ntok; k++) {
 		const fs_token_t *tok = &lex->text.tok[k];
 		if (tok->kind == FS_TOK_PUNCT) {
-			if (ntoks && !punct) {
-				punct = tok;
-			}
 			continue;
-		}
-		if (punct && !lex->key_punct) {
-			/* between two words: the scorer never matches a phrase across it */
-			lex->key_punct = term + punct->ostart;
-			lex->key_punct_len = punct->oend - punct->ostart;
 		}
 		if (ntoks) {
 			fs_buf_putc(&lex->keybuf, ' ');
@@ -340,16 +327,32 @@ static int normalise_key(fs_lexicon_t *lex, const char *term, size_t len)
 /*
  * Phrases never span clause or sentence punctuation in the text (a comma, a
  * full stop, a colon...), and the key drops it: a term written with one
- * between its words matches only text written without it. Said as a warning.
+ * between its words matches only text written without it. Said as a
+ * warning, from the tokens normalise_key() just made of @p term.
  */
 static void warn_key_punct(const fs_lexicon_t *lex, fs_diag_t *diag, const char *name, unsigned lineno,
 			   const char *term, size_t len)
 {
-	if (lex->key_punct) {
-		fs_diag_report(diag, 0,
-			       "%s:%u: '%.*s': phrases never match across '%.*s', so this entry matches only text "
-			       "written without it ('%s')",
-			       name, lineno, (int)len, term, (int)lex->key_punct_len, lex->key_punct, lex->keybuf.p);
+	const fs_token_t *punct = NULL;
+	size_t k;
+	int words = 0;
+
+	for (k = 0; k < lex->text.ntok; k++) {
+		const fs_token_t *tok = &lex->text.tok[k];
+		if (tok->kind != FS_TOK_PUNCT) {
+			if (punct) {
+				fs_diag_report(
+				    diag, 0,
+				    "%s:%u: '%.*s': phrases never match across '%.*s', so this entry matches "
+				    "only text written without it ('%s')",
+				    name, lineno, (int)len, term, (int)(punct->oend - punct->ostart),
+				    term + punct->ostart, lex->keybuf.p);
+				return;
+			}
+			words++;
+		} else if (words && !punct) {
+			punct = tok;
+		}
 	}
 }
 
