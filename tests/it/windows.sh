@@ -76,20 +76,21 @@ start_windows() {
 # to a topic just created failed: the first events of every partition landed
 # at its end, late by 200 s); an idempotent one keeps each partition in order.
 oproduce() { produce "$@" -X enable.idempotence=true; }
-# walerts: the window alerts in the alerts topic, one TSV line each:
-# key, type, window end (s after BASE), negative/total, incident id
+# walerts [TOPIC]: the window alerts in the alerts topic (or TOPIC), one TSV
+# line each: key, type, window end (s after BASE), negative/total, incident id
 walerts() {
-	consume_json feedback.alerts | jq -r --argjson base $BASE 'select(.headers != null)
+	consume_json "${1:-feedback.alerts}" | jq -r --argjson base $BASE 'select(.headers != null)
 		| select([range(0; .headers | length; 2) as $i | select(.headers[$i] == "feedsense.alert.kind" and .headers[$i + 1] == "window")] | length > 0)
 		| .payload | fromjson as $a | $a
 		| [.key.kind + ":" + .key.value, .type, (.window.end_ms / 1000 - $base | tostring),
 		   "\(.counts.negative)/\(.counts.total)", .incident_id] | @tsv' 2>>"$T/jq.log"
 }
-# wait_walerts N SECONDS: until the alerts topic holds N window alerts; sets CNT
+# wait_walerts N SECONDS [TOPIC]: until the alerts topic (or TOPIC) holds N
+# window alerts; sets CNT
 wait_walerts() {
 	deadline=$(($(now) + $2))
 	while :; do
-		CNT=$(walerts | wc -l | tr -d ' ')
+		CNT=$(walerts "${3:-}" | wc -l | tr -d ' ')
 		[ "$CNT" -ge "$1" ] && return 0
 		[ "$(now)" -ge $deadline ] && return 1
 		sleep 0.5
@@ -390,15 +391,9 @@ if start_broker --topics feedback.scored,feedback.alerts,feedback.alerts2; then
 	# the same events read by a fresh instance with idle_close, alerting to a topic of its own
 	t0=$(now)
 	FEEDSENSE_WINDOWS_IDLE_CLOSE=3 FEEDSENSE_WINDOWS_OUTPUT=feedback.alerts2 start_windows w8b
-	n=""
-	while [ $(($(now) - t0)) -lt 40 ]; do
-		n=$(consume_json feedback.alerts2 | jq -r '.payload | fromjson | [.key.kind + ":" + .key.value, .type,
-			(.window.end_ms / 1000 - '"$BASE"' | tostring)] | @tsv' 2>>"$T/jq.log")
-		case $n in *recovery*) break ;; esac
-		sleep 0.5
-	done
+	wait_walerts 2 40 feedback.alerts2 || true
 	eq "idle_close 3: the spike and, in the silence, its recovery (window ending at 300 s)" "channel:web	spike	150
-channel:web	recovery	300" "$n"
+channel:web	recovery	300" "$(walerts feedback.alerts2 | cut -f 1-3)"
 	waited=$(($(now) - t0))
 	if [ $waited -le 30 ]; then ok "the recovery came ${waited} s after the start, with no later event"; else
 		bad "the recovery came within 30 s" "after $waited s"; fi
