@@ -272,13 +272,17 @@ for mode in at-least-once exactly-once; do
 	fi
 	start_run run1-$mode -g crash $EO
 	wait_log "$T/run1-$mode.log" "assigned [1-9]" 30 || bad "$mode: pipeline got partitions" "$(tail -5 "$T/run1-$mode.log")"
-	feed "$T/in.ndjson" 4000 # 5 s of input: the kill lands mid-stream
-	wait_count feedback.scored 4000 60 $RD || true
+	# 10 s of input, the kill once 2,000 are scored (about 1 s in): mid-stream
+	feed "$T/in.ndjson" 2000
+	t_feed=$(date +%s.%N)
+	wait_count feedback.scored 2000 60 $RD || true
 	kill -KILL $RUNPID
+	t_kill=$(date +%s.%N)
 	wait_exit $RUNPID 10
 	at_kill=$(count feedback.scored $RD)
-	if [ "$at_kill" -gt 0 ] && [ "$at_kill" -lt $NC ]; then ok "$mode: killed mid-stream ($at_kill of $NC scored)"; else
-		bad "$mode: killed mid-stream" "$at_kill of $NC scored at the kill"; fi
+	after=$(awk -v a="$t_kill" -v b="$t_feed" 'BEGIN { printf "%.1f", a - b }')
+	if [ "$at_kill" -gt 0 ] && [ "$at_kill" -lt $NC ]; then ok "$mode: killed mid-stream ($at_kill of $NC scored, $after s into the feed)"; else
+		bad "$mode: killed mid-stream" "$at_kill of $NC scored at the kill, $after s into the feed"; fi
 	start_run run2-$mode -g crash $EO
 	wait_distinct feedback.scored $NC 120 $RD || true
 	sleep 2
