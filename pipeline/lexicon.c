@@ -70,8 +70,8 @@ void fs_diag_report(fs_diag_t *diag, int is_error, const char *fmt, ...)
 }
 
 static const char *mod_names[] = {
-    "none",          "booster",      "negator", "contrast", "concessive", "polite",
-    "interrogative", "hypothetical", "ignore",  "request",  "opener",     "verdict",
+    "none",         "booster", "negator", "contrast", "concessive", "polite", "interrogative",
+    "hypothetical", "ignore",  "request", "opener",   "verdict",    "irony",
 };
 
 int fs_mod_parse(const char *s, size_t len)
@@ -544,7 +544,7 @@ fs_err_t fs_lexicon_load_modifiers(fs_lexicon_t *lex, const char *name, const ch
 		mod = fs_mod_parse(tab + 1, (size_t)((tab2 ? tab2 : end) - tab - 1));
 		if (mod < 0) {
 			PROBLEM("%s:%u: unknown modifier kind '%.*s' (booster, negator, contrast, concessive, polite, "
-				"interrogative, hypothetical, ignore, request, opener, verdict)",
+				"interrogative, hypothetical, ignore, request, opener, verdict, irony)",
 				name, it.lineno, (int)((tab2 ? tab2 : end) - tab - 1), tab + 1);
 		}
 		if (mod == FS_MOD_BOOSTER) {

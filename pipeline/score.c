@@ -33,12 +33,16 @@
  *  6. Emphasis. "!" (up to 4) and "??" add to a sentence in the direction
  *     of the sentence's own sum.
  *  7. Politeness. "please", "thanks" and the like count only when the rest
- *     of the text is positive, or neutral without a question: courtesy in
- *     an angry ticket must not pull it towards neutral.
+ *     of the text is positive, or neutral without a question or a request:
+ *     courtesy in an angry ticket must not pull it towards neutral, nor
+ *     make a request praise.
  *     A balanced verdict of the writer's own ("mixed bag", "swings and
  *     roundabouts", "call it even") damps every contribution to 0.05: the
  *     parts it weighs against each other do not make the message a
  *     complaint or praise.
+ *     An irony mark of the writer's (🙃, 🙄, 😒) turns every positive
+ *     word and phrase of the text over ("Love it 🙃" after a price rise):
+ *     rules and emoji keep their sign.
  *  8. Totals. The sum is divided by sqrt(sentences / 3) for texts of more
  *     than three sentences (so a long review is not saturated by its
  *     length), then squashed: compound = s / sqrt(s^2 + 15).
@@ -75,8 +79,9 @@
 #define LONG_TEXT_SENTENCES 3.0
 
 const char *const fs_xm_names[] = {
-    "negated",    "boosted",  "dampened",       "caps",         "elongated",       "before_contrast", "after_contrast",
-    "concession", "question", "polite_ignored", "hypothetical", "double_negation", "verdict",         NULL,
+    "negated",         "boosted",         "dampened",   "caps",     "elongated",
+    "before_contrast", "after_contrast",  "concession", "question", "polite_ignored",
+    "hypothetical",    "double_negation", "verdict",    "irony",    NULL,
 };
 
 struct fs_engine {
@@ -804,7 +809,7 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 	const uint32_t *always;
 	unsigned nalways;
 	fs_err_t err;
-	int mixed_case, has_question = 0, verdict = 0;
+	int mixed_case, has_question = 0, has_request = 0, verdict = 0, irony = 0;
 	double total, rest, pos_sum = 0, neg_sum = 0;
 	unsigned neu_words = 0;
 	uint64_t catmask;
@@ -1055,8 +1060,17 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 			}
 			if (m->mod == FS_MOD_VERDICT) {
 				verdict = 1; /* a balanced verdict anywhere in the text (weighed in step 5) */
+			} else if (m->mod == FS_MOD_IRONY) {
+				irony = 1; /* an irony mark anywhere in the text (step 5) */
+			} else if (m->mod == FS_MOD_REQUEST) {
+				has_request = 1; /* "please change my address. Thanks." (step 7) */
 			} else if (m->mod == FS_MOD_CONTRAST) {
 				size_t next, j;
+				if (i + m->ntoks >= n || (t->tok[i + m->ntoks].kind == FS_TOK_PUNCT &&
+							  (t->tok[i + m->ntoks].flags & FS_TOKF_SENT_END))) {
+					continue; /* "nobody has come out yet.": it ends the sentence, nothing follows
+						   */
+				}
 				for (j = prev; j < i; j++) {
 					ti[j].w = clamp_w(ti[j].w * CONTRAST_BEFORE);
 					ti[j].wmods |= FS_XM_BEFORE_CONTRAST;
@@ -1159,6 +1173,12 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 			it->local *= QUESTION_W;
 			it->mods |= FS_XM_QUESTION;
 		}
+		if (irony && it->kind == FS_X_TERM && it->local > 0) {
+			/* "Love it 🙃": praise words are sarcastic; rules and emoji keep their sign */
+			it->score = -it->score;
+			it->local = -it->local;
+			it->mods |= FS_XM_IRONY;
+		}
 		if (verdict) {
 			it->score *= VERDICT_W;
 			it->local *= VERDICT_W;
@@ -1167,8 +1187,9 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 	}
 
 	/* 7. politeness (before emphasis, which follows the sentence sums):
-	 * gratitude counts unless the rest is negative or the text asks a
-	 * question ("thanks in advance" under a question); a request word
+	 * gratitude counts unless the rest is negative, or neutral in a text
+	 * that asks a question ("thanks in advance" under a question) or makes
+	 * a request ("please change my address. Thanks."); a request word
 	 * counts only when the rest is positive */
 	rest = 0;
 	for (k = 0; k < scr->nitems; k++) {
@@ -1179,7 +1200,8 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 	for (k = 0; k < scr->nitems; k++) {
 		fs_explain_t *it = &scr->items[k];
 		uint8_t kind = ti[it->tok].polite;
-		if (kind && (rest < 0 || (kind == 2 && rest == 0) || (kind == 1 && rest == 0 && has_question))) {
+		if (kind && (rest < 0 || (kind == 2 && rest == 0) ||
+			     (kind == 1 && rest == 0 && (has_question || has_request)))) {
 			it->score = 0;
 			it->local = 0;
 			it->mods |= FS_XM_POLITE;

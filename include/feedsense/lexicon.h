@@ -20,18 +20,19 @@ typedef struct fs_lexicon fs_lexicon_t;
 
 typedef enum fs_mod {
 	FS_MOD_NONE = 0,
-	FS_MOD_BOOSTER,       /**< intensifier (value > 0) or dampener (value < 0) */
-	FS_MOD_NEGATOR,       /**< not, never, no, without, nobody ... */
-	FS_MOD_CONTRAST,      /**< but, however: later part weighs more */
-	FS_MOD_CONCESSIVE,    /**< although, even though: its own clause weighs less */
-	FS_MOD_POLITE,        /**< please, thanks: does not dilute a complaint */
-	FS_MOD_INTERROGATIVE, /**< how, can, where: opens a neutral question */
-	FS_MOD_HYPOTHETICAL,  /**< if, in case: its clause is not a statement of fact */
-	FS_MOD_IGNORE,        /**< phrase that cancels the modifiers inside it ("not only") */
-	FS_MOD_REQUEST,       /**< please, kindly: marks a request, never makes one positive */
-	FS_MOD_OPENER,        /**< hi, hello, and: may come before a question's interrogative */
-	FS_MOD_VERDICT,       /**< mixed bag, swings and roundabouts: a balanced overall verdict damps the text */
-	FS_MOD_LAST = FS_MOD_VERDICT /**< the highest kind: keep it the last one above */
+	FS_MOD_BOOSTER,            /**< intensifier (value > 0) or dampener (value < 0) */
+	FS_MOD_NEGATOR,            /**< not, never, no, without, nobody ... */
+	FS_MOD_CONTRAST,           /**< but, however: later part weighs more */
+	FS_MOD_CONCESSIVE,         /**< although, even though: its own clause weighs less */
+	FS_MOD_POLITE,             /**< please, thanks: does not dilute a complaint */
+	FS_MOD_INTERROGATIVE,      /**< how, can, where: opens a neutral question */
+	FS_MOD_HYPOTHETICAL,       /**< if, in case: its clause is not a statement of fact */
+	FS_MOD_IGNORE,             /**< phrase that cancels the modifiers inside it ("not only") */
+	FS_MOD_REQUEST,            /**< please, kindly: marks a request, never makes one positive */
+	FS_MOD_OPENER,             /**< hi, hello, and: may come before a question's interrogative */
+	FS_MOD_VERDICT,            /**< mixed bag, swings and roundabouts: a balanced overall verdict damps the text */
+	FS_MOD_IRONY,              /**< upside-down face, eye roll: the text's praise words are sarcastic */
+	FS_MOD_LAST = FS_MOD_IRONY /**< the highest kind: keep it the last one above */
 } fs_mod_t;
 
 /* Triggers: what a word wakes up. Bit 31 set = category id, else rule id. */

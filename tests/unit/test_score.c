@@ -502,6 +502,37 @@ static void test_balanced_verdict(void **state)
 	assert_scores("mixed bag: good but terrible.", -0.175, -0.045139);
 }
 
+static void test_irony_mark(void **state)
+{
+	const fs_result_t *res;
+
+	(void)state;
+	/* without the mark: love 3.0; 3 / sqrt(9 + 15) = 0.612372 */
+	assert_scores("love it", 3.0, 0.612372);
+	/* with it the praise is sarcastic: love -3.0, the mark itself -1.5; -4.5;
+	 * -4.5 / sqrt(20.25 + 15) = -0.757937 */
+	res = assert_scores("love it \xF0\x9F\x99\x83", -4.5, -0.757937);
+	assert_true(item(res, "love")->mods & FS_XM_IRONY);
+	assert_approx(item(res, "love")->valence, 3.0);
+	/* the mark may come first; negative words keep their sign: terrible -3.0 */
+	res = assert_scores("\xF0\x9F\x99\x83 terrible", -4.5, -0.757937);
+	assert_false(item(res, "terrible")->mods & FS_XM_IRONY);
+}
+
+static void test_contrast_ending_sentence(void **state)
+{
+	const fs_result_t *res;
+
+	(void)state;
+	/* "yet" between two clauses: terrible -3.0 * 0.5 + great 3.0 * 1.5 = 3.0; 0.612372 */
+	assert_scores("terrible yet great", 3.0, 0.612372);
+	/* "yet" ending the sentence contrasts nothing: terrible counts in full; -0.612372 */
+	res = assert_scores("it is terrible yet.", -3.0, -0.612372);
+	assert_false(item(res, "terrible")->mods & FS_XM_BEFORE_CONTRAST);
+	res = assert_scores("it is terrible yet", -3.0, -0.612372);
+	assert_false(item(res, "terrible")->mods & FS_XM_BEFORE_CONTRAST);
+}
+
 static void test_double_question_not_damped(void **state)
 {
 	const fs_result_t *res;
@@ -543,6 +574,21 @@ static void test_politeness_alone(void **state)
 	(void)state;
 	/* nothing else in the text, no question: thanks counts 1.5; 1.5 / sqrt(17.25) = 0.361158 */
 	assert_scores("thanks", 1.5, 0.361158);
+}
+
+static void test_politeness_after_request(void **state)
+{
+	const fs_result_t *res;
+
+	(void)state;
+	/* a request ("kindly", a request word without valence) and nothing else:
+	 * the thanks closing it is courtesy, 0, not praise */
+	res = assert_scores("kindly change my address. thanks", 0.0, 0.0);
+	assert_true(item(res, "thanks")->mods & FS_XM_POLITE);
+	/* praise beside the request still lets it count: great 3.0 + thanks 1.5 = 4.5;
+	 * 4.5 / sqrt(20.25 + 15) = 0.757937 */
+	res = assert_scores("kindly change my address, great app. thanks", 4.5, 0.757937);
+	assert_false(item(res, "thanks")->mods & FS_XM_POLITE);
 }
 
 /* ---- phrases ---- */
@@ -1139,6 +1185,9 @@ int main(void)
 	    cmocka_unit_test(test_politeness_in_complaint),
 	    cmocka_unit_test(test_politeness_counts_when_positive),
 	    cmocka_unit_test(test_politeness_alone),
+	    cmocka_unit_test(test_politeness_after_request),
+	    cmocka_unit_test(test_irony_mark),
+	    cmocka_unit_test(test_contrast_ending_sentence),
 	    cmocka_unit_test(test_idioms),
 	    cmocka_unit_test(test_idiom_not_split),
 	    cmocka_unit_test(test_not_only_but_also),
