@@ -14,8 +14,9 @@
  *
  * Covers single terms, negation (incl. multi-word and typographic), double
  * negation, boosters and dampeners, capitals, elongation, "!" and "??",
- * contrast, concession, hypotheticals, question damping, balanced verdicts,
- * politeness, idioms,
+ * contrast (and a contrast word ending a sentence), concession, hypotheticals,
+ * question damping, balanced verdicts, irony marks (praise turned over),
+ * politeness (also after a request), idioms,
  * "ignore" phrases, emoji and emoticons, regex rules (valence, flags,
  * categories, negatable rules, covered words, PCRE2 limit), per-category
  * sentiment, labels, proportions, explanation offsets, long texts, invalid
