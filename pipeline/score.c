@@ -40,6 +40,8 @@
  *     roundabouts", "call it even") damps every contribution to 0.05: the
  *     parts it weighs against each other do not make the message a
  *     complaint or praise.
+ *     Praise inside a short quotation ("the 'premium' seat") weighs 0.25:
+ *     it is someone else's claim, often quoted to be belied.
  *     An irony mark of the writer's (🙃, 🙄, 😒) turns every positive
  *     word and phrase of the text over ("Love it 🙃" after a price rise):
  *     rules and emoji keep their sign.
@@ -74,14 +76,15 @@
 #define CONCESSION_REACH    40
 #define QUESTION_W          0.1f
 #define VERDICT_W           0.05f
+#define QUOTED_W            0.25f
 #define BOOST_WINDOW        3
 #define NEG_WINDOW          4
 #define LONG_TEXT_SENTENCES 3.0
 
 const char *const fs_xm_names[] = {
-    "negated",         "boosted",         "dampened",   "caps",     "elongated",
-    "before_contrast", "after_contrast",  "concession", "question", "polite_ignored",
-    "hypothetical",    "double_negation", "verdict",    "irony",    NULL,
+    "negated",    "boosted",  "dampened",       "caps",         "elongated",       "before_contrast", "after_contrast",
+    "concession", "question", "polite_ignored", "hypothetical", "double_negation", "verdict",         "irony",
+    "quoted",     NULL,
 };
 
 struct fs_engine {
@@ -1172,6 +1175,14 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 			it->score *= QUESTION_W;
 			it->local *= QUESTION_W;
 			it->mods |= FS_XM_QUESTION;
+		}
+		if (it->kind == FS_X_TERM && it->local > 0 && (t->tok[it->tok].flags & FS_TOKF_QUOTED)) {
+			/* "the 'premium' seat", "the 'cosy log burner'": praise in quotation
+			 * marks is someone else's claim; quoted problems ('service fee',
+			 * 'session expired') are facts and keep their weight */
+			it->score *= QUOTED_W;
+			it->local *= QUOTED_W;
+			it->mods |= FS_XM_QUOTED;
 		}
 		if (irony && it->kind == FS_X_TERM && it->local > 0) {
 			/* "Love it 🙃": praise words are sarcastic; rules and emoji keep their sign */

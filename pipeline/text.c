@@ -857,6 +857,50 @@ static void mark_caps(fs_text_t *t, const char *orig)
 	}
 }
 
+static int alnum_at(const char *u, size_t len, size_t i)
+{
+	unsigned char c;
+	if (i >= len) {
+		return 0;
+	}
+	c = (unsigned char)u[i];
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+/* Mark the words of short quotations: a quote mark (' or ") opening a word,
+ * closed by the same mark ending a word within QUOTE_MAX bytes on the same
+ * line. "don't" and "customers' money" open nothing. */
+#define QUOTE_MAX 80
+static void mark_quotes(fs_text_t *t)
+{
+	const char *u = t->norm;
+	size_t len = t->norm_len, i, j, k = 0;
+
+	for (i = 0; i < len; i++) {
+		char q = u[i];
+		if ((q != '\'' && q != '"') || (i > 0 && alnum_at(u, len, i - 1)) || !alnum_at(u, len, i + 1)) {
+			continue;
+		}
+		for (j = i + 2; j < len && j - i <= QUOTE_MAX && u[j] != '\n'; j++) {
+			if (u[j] == q && !alnum_at(u, len, j + 1) && u[j - 1] != ' ') {
+				break;
+			}
+		}
+		if (j >= len || j - i > QUOTE_MAX || u[j] != q) {
+			continue;
+		}
+		while (k < t->ntok && t->tok[k].start <= i) {
+			k++;
+		}
+		for (; k < t->ntok && t->tok[k].end <= j; k++) {
+			if (t->tok[k].kind == FS_TOK_WORD) {
+				t->tok[k].flags |= FS_TOKF_QUOTED;
+			}
+		}
+		i = j;
+	}
+}
+
 fs_err_t fs_text_process(fs_text_t *text, const char *s, size_t len, size_t *errpos)
 {
 	fs_err_t err;
@@ -880,5 +924,6 @@ fs_err_t fs_text_process(fs_text_t *text, const char *s, size_t len, size_t *err
 	if (text->caps_pairs) {
 		mark_caps(text, s); /* only then can a word be written in capitals */
 	}
+	mark_quotes(text);
 	return FS_OK;
 }

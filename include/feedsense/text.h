@@ -29,6 +29,7 @@ typedef enum fs_tok_kind {
 #define FS_TOKF_HASHTAG    0x04 /**< came from a #hashtag */
 #define FS_TOKF_SENT_END   0x08 /**< PUNCT that ends a sentence (. ! ? newline) */
 #define FS_TOKF_CLAUSE_END 0x10 /**< PUNCT that ends a clause (, ; : parentheses) */
+#define FS_TOKF_QUOTED     0x20 /**< WORD inside a short quotation ('premium', "we care") */
 
 typedef struct fs_token {
 	uint32_t start, end;   /**< byte span in the normalised text */

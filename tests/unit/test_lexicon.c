@@ -158,9 +158,9 @@ static void test_phrase_with_punctuation_warns(void **state)
 	assert_non_null(strstr(log.last, "('nothing more nothing less')"));
 	assert_non_null(tu_lookup(lex, "nothing more nothing less"));
 
-	assert_int_equal(
-	    load_mods(lex, "m.tsv", "# c\nvery\tbooster\t0.3\nall in all - meh\tverdict\n", &diag, es, sizeof(es)),
-	    FS_OK);
+	assert_int_equal(load_mods(lex, "m.tsv", "# c\nvery\tbooster\t0.3\nall in all - meh\tverdict\n", &diag, es,
+				   sizeof(es)),
+			 FS_OK);
 	assert_int_equal(diag.nwarnings, 2);
 	assert_prefix(log.last, "m.tsv:3: 'all in all - meh': phrases never match across '-'");
 }
@@ -217,7 +217,8 @@ static void test_error_out_of_range(void **state)
 			 FS_ERR_PARSE);
 	assert_prefix(es, "x.tsv:3:");
 
-	assert_int_equal(load(*state, "y.tsv", "awful\t-4.01\n", FS_LEXFMT_NATIVE, NULL, es, sizeof(es)), FS_ERR_PARSE);
+	assert_int_equal(load(*state, "y.tsv", "awful\t-4.01\n", FS_LEXFMT_NATIVE, NULL, es, sizeof(es)),
+			 FS_ERR_PARSE);
 	assert_prefix(es, "y.tsv:1:");
 
 	/* the bounds themselves are allowed */
@@ -231,8 +232,8 @@ static void test_duplicate_different_value_error(void **state)
 	fs_diag_t diag = {diag_cb, &log, 0, 0, 0};
 
 	assert_int_equal(
-	    load(*state, "dup.tsv", "good\t2\nbad\t-2\ngood\t3\n", FS_LEXFMT_NATIVE, &diag, es, sizeof(es)),
-	    FS_ERR_PARSE);
+		load(*state, "dup.tsv", "good\t2\nbad\t-2\ngood\t3\n", FS_LEXFMT_NATIVE, &diag, es, sizeof(es)),
+		FS_ERR_PARSE);
 	assert_prefix(es, "dup.tsv:3:");
 	assert_int_equal(diag.nerrors, 1);
 }
@@ -283,9 +284,9 @@ static void test_afinn_format(void **state)
 	/* AFINN -5..5 is rescaled by 4/5 */
 	assert_int_equal(load(lex, "afinn.txt", "superb\t5\nawful\t-5\nok\t1\n", FS_LEXFMT_AFINN, NULL, es, sizeof(es)),
 			 FS_OK);
-	assert_approx(tu_lookup(lex, "superb")->valence, 4.0); /* 5 * 4/5 */
-	assert_approx(tu_lookup(lex, "awful")->valence, -4.0); /* -5 * 4/5 */
-	assert_approx(tu_lookup(lex, "ok")->valence, 0.8);     /* 1 * 4/5 */
+	assert_approx(tu_lookup(lex, "superb")->valence, 4.0);  /* 5 * 4/5 */
+	assert_approx(tu_lookup(lex, "awful")->valence, -4.0);  /* -5 * 4/5 */
+	assert_approx(tu_lookup(lex, "ok")->valence, 0.8);      /* 1 * 4/5 */
 
 	assert_int_equal(load(lex, "afinn2.txt", "x\t6\n", FS_LEXFMT_AFINN, NULL, es, sizeof(es)), FS_ERR_PARSE);
 	assert_prefix(es, "afinn2.txt:1:");
@@ -296,9 +297,8 @@ static void test_vader_format(void **state)
 	fs_lexicon_t *lex = *state;
 	char es[256] = "";
 
-	assert_int_equal(load(lex, "vader.txt",
-			      "good\t1.9\t0.9434\t[2, 1, 2, 3, 2, 1, 2, 3, 2, 1]\n"
-			      "bad\t-2.5\t0.67082\t[-3, -2, -3]\n",
+	assert_int_equal(load(lex, "vader.txt", "good\t1.9\t0.9434\t[2, 1, 2, 3, 2, 1, 2, 3, 2, 1]\n"
+					       "bad\t-2.5\t0.67082\t[-3, -2, -3]\n",
 			      FS_LEXFMT_VADER, NULL, es, sizeof(es)),
 			 FS_OK);
 	assert_approx(tu_lookup(lex, "good")->valence, 1.9);
@@ -356,7 +356,8 @@ static void test_modifiers_booster_without_value(void **state)
 {
 	char es[256] = "";
 
-	assert_int_equal(load_mods(*state, "m.tsv", "# boosters\nvery\tbooster\n", NULL, es, sizeof(es)), FS_ERR_PARSE);
+	assert_int_equal(load_mods(*state, "m.tsv", "# boosters\nvery\tbooster\n", NULL, es, sizeof(es)),
+			 FS_ERR_PARSE);
 	assert_prefix(es, "m.tsv:2:");
 
 	assert_int_equal(load_mods(*state, "m2.tsv", "very\tbooster\tlots\n", NULL, es, sizeof(es)), FS_ERR_PARSE);
@@ -380,12 +381,12 @@ static void test_keep_going_counts_errors(void **state)
 	char es[256] = "";
 	diag_log_t log = {0};
 	fs_diag_t diag = {diag_cb, &log, 1, 0, 0};
-	const char *data = "good\t2\n"     /* 1 ok */
-			   "bad -2\n"      /* 2 no TAB */
-			   "great\tvery\n" /* 3 not a number */
-			   "best\t9\n"     /* 4 out of range */
-			   "good\t3\n"     /* 5 conflicting duplicate */
-			   "happy\t2\n";   /* 6 ok */
+	const char *data = "good\t2\n"      /* 1 ok */
+			   "bad -2\n"       /* 2 no TAB */
+			   "great\tvery\n"  /* 3 not a number */
+			   "best\t9\n"      /* 4 out of range */
+			   "good\t3\n"      /* 5 conflicting duplicate */
+			   "happy\t2\n";    /* 6 ok */
 
 	assert_int_equal(load(lex, "k.tsv", data, FS_LEXFMT_NATIVE, &diag, es, sizeof(es)), FS_OK);
 	assert_int_equal(diag.nerrors, 4);
@@ -404,11 +405,11 @@ static void test_keep_going_modifiers(void **state)
 	char es[256] = "";
 	diag_log_t log = {0};
 	fs_diag_t diag = {diag_cb, &log, 1, 0, 0};
-	const char *data = "very\tbooster\n"  /* 1 booster without value */
-			   "hmm\tperhaps\n"   /* 2 unknown kind */
-			   "so\tbooster\t3\n" /* 3 out of range */
-			   "not\tnegator\n"   /* 4 ok */
-			   "really\n";        /* 5 no TAB */
+	const char *data = "very\tbooster\n"    /* 1 booster without value */
+			   "hmm\tperhaps\n"     /* 2 unknown kind */
+			   "so\tbooster\t3\n"   /* 3 out of range */
+			   "not\tnegator\n"     /* 4 ok */
+			   "really\n";          /* 5 no TAB */
 
 	assert_int_equal(load_mods(lex, "km.tsv", data, &diag, es, sizeof(es)), FS_OK);
 	assert_int_equal(diag.nerrors, 4);
@@ -545,16 +546,16 @@ static void test_conf_lines(void **state)
 {
 	conf_log_t c;
 	char es[256] = "";
-	const char *data = "# comment\n"       /* 1 */
-			   "[first]\n"         /* 2 */
-			   "a = 1\n"           /* 3 */
-			   "  b=two words  \n" /* 4 */
-			   "\n"                /* 5 */
-			   "; other comment\n" /* 6 */
-			   "[ second ]\r\n"    /* 7 */
-			   "a = x = y\n"       /* 8 */
-			   "a = again\n"       /* 9 */
-			   "empty =\n";        /* 10 */
+	const char *data = "# comment\n"          /* 1 */
+			   "[first]\n"            /* 2 */
+			   "a = 1\n"              /* 3 */
+			   "  b=two words  \n"    /* 4 */
+			   "\n"                   /* 5 */
+			   "; other comment\n"    /* 6 */
+			   "[ second ]\r\n"       /* 7 */
+			   "a = x = y\n"          /* 8 */
+			   "a = again\n"          /* 9 */
+			   "empty =\n";           /* 10 */
 
 	(void)state;
 	memset(&c, 0, sizeof(c));
@@ -609,30 +610,30 @@ static void test_conf_other_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_load_valid, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_phrase_key_normalised, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_phrase_key_same_key_in_one_file, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_error_missing_tab, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_error_not_a_number, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_error_out_of_range, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_duplicate_different_value_error, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_duplicate_same_value_warning, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_later_file_overrides, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_afinn_format, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_vader_format, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_modifiers_valid, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_modifiers_unknown_kind, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_modifiers_booster_without_value, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_modifiers_booster_out_of_range, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_keep_going_counts_errors, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_keep_going_modifiers, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_prefix_trigger, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_word_trigger, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_phrase_with_punctuation_warns, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_irony_modifier, setup, teardown),
-	    cmocka_unit_test(test_conf_lines),
-	    cmocka_unit_test(test_conf_expected_key_value),
-	    cmocka_unit_test(test_conf_other_errors),
+		cmocka_unit_test_setup_teardown(test_load_valid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_phrase_key_normalised, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_phrase_key_same_key_in_one_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_missing_tab, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_not_a_number, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_out_of_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_different_value_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_same_value_warning, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_later_file_overrides, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_afinn_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vader_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_modifiers_valid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_modifiers_unknown_kind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_modifiers_booster_without_value, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_modifiers_booster_out_of_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keep_going_counts_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keep_going_modifiers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefix_trigger, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_word_trigger, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_phrase_with_punctuation_warns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_irony_modifier, setup, teardown),
+		cmocka_unit_test(test_conf_lines),
+		cmocka_unit_test(test_conf_expected_key_value),
+		cmocka_unit_test(test_conf_other_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

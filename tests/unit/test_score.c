@@ -520,6 +520,22 @@ static void test_irony_mark(void **state)
 	assert_false(item(res, "terrible")->mods & FS_XM_IRONY);
 }
 
+static void test_quoted_praise(void **state)
+{
+	const fs_result_t *res;
+
+	(void)state;
+	/* praise in quotation marks is someone else's claim: great 3.0 * 0.25 = 0.75;
+	 * 0.75 / sqrt(0.5625 + 15) = 0.190117 */
+	res = assert_scores("the 'great' seat", 0.75, 0.190117);
+	assert_true(item(res, "great")->mods & FS_XM_QUOTED);
+	/* a quoted problem is a fact and keeps its weight: terrible -3.0; -0.612372 */
+	res = assert_scores("a \"terrible\" fee", -3.0, -0.612372);
+	assert_false(item(res, "terrible")->mods & FS_XM_QUOTED);
+	/* unquoted: great 3.0; 0.612372 */
+	assert_scores("the great seat", 3.0, 0.612372);
+}
+
 static void test_contrast_ending_sentence(void **state)
 {
 	const fs_result_t *res;
@@ -1189,6 +1205,7 @@ int main(void)
 	    cmocka_unit_test(test_politeness_after_request),
 	    cmocka_unit_test(test_irony_mark),
 	    cmocka_unit_test(test_contrast_ending_sentence),
+	    cmocka_unit_test(test_quoted_praise),
 	    cmocka_unit_test(test_idioms),
 	    cmocka_unit_test(test_idiom_not_split),
 	    cmocka_unit_test(test_not_only_but_also),

@@ -284,6 +284,38 @@ static void test_caps_flag(void **state)
 	assert_tok(t, 1, FS_TOK_WORD, "love");
 }
 
+/* the words of a short quotation are marked; apostrophes of contractions
+ * and plural possessives open nothing, nor does an unclosed quote */
+static void test_quoted_words(void **state)
+{
+	fs_text_t *t = process_ok(state, "the customers' \u201cpremium\u201d seat, don't 'fast' it");
+
+	assert_int_equal(t->ntok, 8);
+	assert_tok(t, 0, FS_TOK_WORD, "the");
+	assert_tok(t, 1, FS_TOK_WORD, "customers");
+	assert_false(t->tok[1].flags & FS_TOKF_QUOTED);
+	assert_tok(t, 2, FS_TOK_WORD, "premium"); /* typographic quotes normalised to '"' */
+	assert_true(t->tok[2].flags & FS_TOKF_QUOTED);
+	assert_false(t->tok[3].flags & FS_TOKF_QUOTED); /* "seat" */
+	assert_tok(t, 5, FS_TOK_WORD, "don't");
+	assert_false(t->tok[5].flags & FS_TOKF_QUOTED);
+	assert_tok(t, 6, FS_TOK_WORD, "fast");
+	assert_true(t->tok[6].flags & FS_TOKF_QUOTED);
+	assert_false(t->tok[7].flags & FS_TOKF_QUOTED);
+
+	t = process_ok(state, "said it was \"all sorted now\" again");
+	assert_int_equal(t->ntok, 7);
+	assert_false(t->tok[2].flags & FS_TOKF_QUOTED); /* "was" */
+	assert_true(t->tok[3].flags & FS_TOKF_QUOTED);
+	assert_true(t->tok[4].flags & FS_TOKF_QUOTED);
+	assert_true(t->tok[5].flags & FS_TOKF_QUOTED);
+	assert_false(t->tok[6].flags & FS_TOKF_QUOTED); /* "again" */
+
+	t = process_ok(state, "'90s style, great");
+	assert_false(t->tok[0].flags & FS_TOKF_QUOTED);
+	assert_false(t->tok[3].flags & FS_TOKF_QUOTED);
+}
+
 static void test_decimal_number(void **state)
 {
 	fs_text_t *t = process_ok(state, "rated 4.5 stars.");
@@ -400,6 +432,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_contraction_ascii, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quoted_words, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contraction_typographic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_elongation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclamations, setup, teardown),
