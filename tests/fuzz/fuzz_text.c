@@ -22,7 +22,8 @@
 #include "feedsense/text.h"
 #include "fuzz_util.h"
 
-#define KNOWN_FLAGS (FS_TOKF_CAPS | FS_TOKF_ELONG | FS_TOKF_HASHTAG | FS_TOKF_SENT_END | FS_TOKF_CLAUSE_END)
+#define KNOWN_FLAGS                                                                                                    \
+	(FS_TOKF_CAPS | FS_TOKF_ELONG | FS_TOKF_HASHTAG | FS_TOKF_SENT_END | FS_TOKF_CLAUSE_END | FS_TOKF_QUOTED)
 
 static fs_text_t reused; /* keeps its buffers from one input to the next, like a worker's scratch */
 
@@ -58,10 +59,12 @@ static void check_text(const fs_text_t *t, const char *s, size_t len)
 		FUZZ_CHECK(!k || t->tok[k - 1].end <= tok->start, "token %zu overlaps token %zu", k, k - 1);
 		FUZZ_CHECK(tok->kind <= FS_TOK_PUNCT, "token %zu: kind %u", k, tok->kind);
 		FUZZ_CHECK(!(tok->flags & ~KNOWN_FLAGS), "token %zu: flags 0x%x", k, tok->flags);
+		FUZZ_CHECK(!(tok->flags & FS_TOKF_QUOTED) || tok->kind == FS_TOK_WORD, "token %zu: quoted but kind %u",
+			   k, tok->kind);
 		FUZZ_CHECK(fs_utf8_valid(fs_tok_ptr(t, tok), fs_tok_len(tok), &pos), "token %zu cuts a UTF-8 sequence",
 			   k);
 		if (tok->kind == FS_TOK_PUNCT) {
-			FUZZ_CHECK(!(tok->flags & (FS_TOKF_CAPS | FS_TOKF_ELONG | FS_TOKF_HASHTAG)),
+			FUZZ_CHECK(!(tok->flags & (FS_TOKF_CAPS | FS_TOKF_ELONG | FS_TOKF_HASHTAG | FS_TOKF_QUOTED)),
 				   "punctuation token %zu has word flags 0x%x", k, tok->flags);
 			continue;
 		}
