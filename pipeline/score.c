@@ -1071,8 +1071,7 @@ fs_err_t fs_score(const fs_engine_t *engine, fs_scratch_t *scr, const char *text
 				size_t next, j;
 				if (i + m->ntoks >= n || (t->tok[i + m->ntoks].kind == FS_TOK_PUNCT &&
 							  (t->tok[i + m->ntoks].flags & FS_TOKF_SENT_END))) {
-					continue; /* "nobody has come out yet.": it ends the sentence, nothing follows
-						   */
+					continue; /* "nobody came yet.": nothing follows it */
 				}
 				for (j = prev; j < i; j++) {
 					ti[j].w = clamp_w(ti[j].w * CONTRAST_BEFORE);

@@ -96,8 +96,8 @@ typedef enum fs_xkind {
 #define FS_XM_HYPOTHETICAL       0x0400 /**< inside an "if" clause */
 #define FS_XM_NEGATION_CANCELLED 0x0800 /**< double negation */
 #define FS_XM_VERDICT            0x1000 /**< damped: the writer's own verdict is balanced */
-#define FS_XM_QUOTED             0x4000 /**< damped: inside a quotation, someone else's word ('premium') */
 #define FS_XM_IRONY              0x2000 /**< turned over: an irony mark (🙃, 🙄) says the praise is sarcastic */
+#define FS_XM_QUOTED             0x4000 /**< damped: inside a quotation, someone else's word ('premium') */
 
 /** @brief Names of the FS_XM_* bits, lowest bit first; NULL-terminated. */
 extern const char *const fs_xm_names[];
