@@ -857,47 +857,42 @@ static void mark_caps(fs_text_t *t, const char *orig)
 	}
 }
 
-static int alnum_at(const char *u, size_t len, size_t i)
-{
-	unsigned char c;
-	if (i >= len) {
-		return 0;
-	}
-	c = (unsigned char)u[i];
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
-}
-
-/* Mark the words of short quotations: a quote mark (' or ") opening a word,
- * closed by the same mark ending a word within QUOTE_MAX bytes on the same
- * line. "don't" and "customers' money" open nothing. */
+/* Mark the words of short quotations, found on the token boundaries: a quote
+ * mark (' or ") right before a word that does not continue another word,
+ * closed by the same mark right after a token and before no word, within
+ * QUOTE_MAX bytes on the same line. The apostrophe of "don't" lies inside
+ * its word and "customers' money" opens nothing. */
 #define QUOTE_MAX 80
 static void mark_quotes(fs_text_t *t)
 {
 	const char *u = t->norm;
-	size_t len = t->norm_len, i, j, k = 0;
+	fs_token_t *tok = t->tok;
+	size_t k = 0, m, j;
 
-	for (i = 0; i < len; i++) {
-		char q = u[i];
-		if ((q != '\'' && q != '"') || (i > 0 && alnum_at(u, len, i - 1)) || !alnum_at(u, len, i + 1)) {
+	while (k < t->ntok) {
+		size_t open = tok[k].start;
+		char q = open ? u[open - 1] : 0;
+		if (tok[k].kind != FS_TOK_WORD || (q != '\'' && q != '"') ||
+		    (k > 0 && tok[k - 1].kind == FS_TOK_WORD && tok[k - 1].end == open - 1)) {
+			k++;
 			continue;
 		}
-		for (j = i + 2; j < len && j - i <= QUOTE_MAX && u[j] != '\n'; j++) {
-			if (u[j] == q && !alnum_at(u, len, j + 1) && u[j - 1] != ' ') {
+		for (m = k; m < t->ntok && tok[m].end - open < QUOTE_MAX && u[tok[m].start] != '\n'; m++) {
+			if (u[tok[m].end] == q && (m + 1 == t->ntok || tok[m + 1].kind != FS_TOK_WORD ||
+						   tok[m + 1].start != tok[m].end + 1)) {
 				break;
 			}
 		}
-		if (j >= len || j - i > QUOTE_MAX || u[j] != q) {
+		if (m == t->ntok || tok[m].end - open >= QUOTE_MAX || u[tok[m].start] == '\n') {
+			k++;
 			continue;
 		}
-		while (k < t->ntok && t->tok[k].start <= i) {
-			k++;
-		}
-		for (; k < t->ntok && t->tok[k].end <= j; k++) {
-			if (t->tok[k].kind == FS_TOK_WORD) {
-				t->tok[k].flags |= FS_TOKF_QUOTED;
+		for (j = k; j <= m; j++) {
+			if (tok[j].kind == FS_TOK_WORD) {
+				tok[j].flags |= FS_TOKF_QUOTED;
 			}
 		}
-		i = j;
+		k = m + 1;
 	}
 }
 

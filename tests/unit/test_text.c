@@ -311,6 +311,13 @@ static void test_quoted_words(void **state)
 	assert_true(t->tok[5].flags & FS_TOKF_QUOTED);
 	assert_false(t->tok[6].flags & FS_TOKF_QUOTED); /* "again" */
 
+	/* an emoji is no word: the quote after it opens */
+	t = process_ok(state, "\xF0\x9F\x98\x80'great' seat");
+	assert_int_equal(t->ntok, 3);
+	assert_tok(t, 1, FS_TOK_WORD, "great");
+	assert_true(t->tok[1].flags & FS_TOKF_QUOTED);
+	assert_false(t->tok[2].flags & FS_TOKF_QUOTED);
+
 	t = process_ok(state, "'90s style, great");
 	assert_false(t->tok[0].flags & FS_TOKF_QUOTED);
 	assert_false(t->tok[3].flags & FS_TOKF_QUOTED);
