@@ -321,10 +321,16 @@ consume() {
 	topic=$1; shift
 	timeout 60 kcat -C -b "$BK" -t "$topic" -o beginning -e -q -f '%k\t%h\t%s\n' "$@" 2>>"$T/kcat.log"
 }
+# count_within SECONDS TOPIC [kcat options]: messages read from the start of
+# TOPIC until the options end the reader (-e, -c N) or SECONDS pass
+count_within() {
+	cw_secs=$1; topic=$2; shift 2
+	timeout "$cw_secs" kcat -C -b "$BK" -t "$topic" -o beginning -q -f 'x\n' "$@" 2>>"$T/kcat.log" | wc -l | tr -d ' '
+}
 # count TOPIC [kcat options]: messages in a topic
 count() {
 	topic=$1; shift
-	timeout 60 kcat -C -b "$BK" -t "$topic" -o beginning -e -q -f 'x\n' "$@" 2>>"$T/kcat.log" | wc -l | tr -d ' '
+	count_within 60 "$topic" -e "$@"
 }
 # wait_count TOPIC N SECONDS [kcat options]: until TOPIC holds N messages; sets
 # CNT (exact up to N, N + 1 meaning "more than N"). Gives up early when none
@@ -348,7 +354,7 @@ wait_count() {
 		left=$((deadline - $(now)))
 		[ $left -lt 1 ] && left=1
 		[ $span -gt $left ] && span=$left
-		CNT=$(timeout $span kcat -C -b "$BK" -t "$topic" -o beginning -q -f 'x\n' -c $((want_n + 1)) "$@" 2>>"$T/kcat.log" | wc -l | tr -d ' ')
+		CNT=$(count_within $span "$topic" -c $((want_n + 1)) "$@")
 		[ "$CNT" -ge "$want_n" ] && return 0
 		[ "$(now)" -ge $deadline ] && return 1
 		watched_gone && return 1
